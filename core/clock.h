@@ -1,0 +1,16 @@
+/*
+ * clock: the real clocks; everything else takes time as an argument.
+ */
+#ifndef NPD_CLOCK_H
+#define NPD_CLOCK_H
+
+#include <stdint.h>
+#include <time.h>
+
+/* Milliseconds of CLOCK_MONOTONIC. */
+int64_t clock_mono_ms(void);
+
+/* The wall-clock time at which monotonic time mono_ms was (or will be). */
+time_t clock_wall_at(int64_t mono_ms);
+
+#endif
