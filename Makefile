@@ -10,12 +10,12 @@ PKG_CONFIG ?= pkg-config
 CORE_PKGS = libcurl jansson libqrencode openssl
 TUI_PKGS = ncursesw
 SANDBOX_PKGS = libmicrohttpd jansson openssl
-TEST_PKGS = cmocka
+TEST_PKGS = cmocka libmicrohttpd
 
 # Recursive (=) on purpose: pkg-config runs only once the packages exist.
 WARN = -Wall -Wextra -Wshadow -Wstrict-prototypes -Wformat=2
 CFLAGS ?= -O2 -g
-ALL_CFLAGS = -std=c11 -D_GNU_SOURCE $(WARN) $(CFLAGS) $(SAN) -Icore \
+ALL_CFLAGS = -std=c11 -D_GNU_SOURCE $(WARN) $(CFLAGS) $(SAN) -iquote core \
 	$(shell $(PKG_CONFIG) --cflags $(CORE_PKGS) $(TUI_PKGS) \
 	$(SANDBOX_PKGS))
 CORE_LIBS = $(shell $(PKG_CONFIG) --libs $(CORE_PKGS))

@@ -13,11 +13,14 @@
 #include "net.h"
 #include "sign.h"
 
+/* Sent in User-Agent as "npdlink/<version>". */
+#define NPD_VERSION "0.1.0"
+
 struct client_config {
-    const char *base_url;                /* no trailing slash needed */
+    const char *base_url; /* no trailing slash needed */
     const char *project_id;
-    struct sign_key *key;                /* borrowed */
-    const char *paths[API_CALL_COUNT];   /* "/api/v1/npd/check", ... */
+    struct sign_key *key;              /* borrowed */
+    const char *paths[API_CALL_COUNT]; /* "/api/v1/npd/check", ... */
 };
 
 struct client;
