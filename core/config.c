@@ -1,0 +1,586 @@
+/*
+ * config: defaults, one set of rules for every key, the file reader, and
+ * the checks a production run needs.
+ *
+ * Keys (the same in the file and through config_set):
+ *
+ *   base_url            Bank 131 server, http:// or https://; a trailing
+ *                       '/' is dropped. Default https://demo.bank131.ru.
+ *   project_id          X-PARTNER-PROJECT value given by the bank.
+ *   key_file            the partner's private key, PEM, mode 600.
+ *   ca_file             CA bundle to trust instead of the system store.
+ *   mytax_url           address put in the QR code, http:// or https://.
+ *   path.check          request paths, each starting with '/', appended
+ *   path.status         to base_url; defaults in docs/config.md.
+ *   path.token
+ *   path.link
+ *   path.link_status
+ *   audit_file          append-only audit log; empty for none.
+ *   permissions         comma-separated codes of A-Z and '_', at most
+ *                       CONFIG_MAX_PERMS, no repeats; codes this program
+ *                       has no description for are allowed.
+ *   connect_timeout_ms  1..120000, default 10000.
+ *   total_timeout_ms    1..600000, default 30000; config_validate checks
+ *                       that it is not below connect_timeout_ms.
+ *   sandbox             yes/no, true/false or 1/0.
+ *
+ * There is no key to turn TLS verification off, on purpose: a key that
+ * looks like one is refused with a reason rather than as merely unknown.
+ * No value may hold control characters or exceed CONFIG_STR - 1 bytes.
+ */
+#include "config.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "perm.h"
+
+#define CONFIG_CONNECT_MAX 120000L
+#define CONFIG_TOTAL_MAX 600000L
+
+enum config_kind {
+    CONFIG_TEXT,
+    CONFIG_URL,
+    CONFIG_PATH,
+    CONFIG_PERMS,
+    CONFIG_CONNECT,
+    CONFIG_TOTAL,
+    CONFIG_SANDBOX,
+};
+
+struct config_key {
+    const char *name;
+    enum config_kind kind;
+    size_t off; /* of the char[CONFIG_STR] for text, URL and path keys */
+};
+
+#define CONFIG_FIELD(f) offsetof(struct config, f)
+#define CONFIG_PATH_AT(call)                                                   \
+    (offsetof(struct config, paths) + (size_t)(call)*CONFIG_STR)
+
+static const struct config_key config_keys[] = {
+    {"base_url", CONFIG_URL, CONFIG_FIELD(base_url)},
+    {"project_id", CONFIG_TEXT, CONFIG_FIELD(project_id)},
+    {"key_file", CONFIG_TEXT, CONFIG_FIELD(key_file)},
+    {"ca_file", CONFIG_TEXT, CONFIG_FIELD(ca_file)},
+    {"mytax_url", CONFIG_URL, CONFIG_FIELD(mytax_url)},
+    {"path.check", CONFIG_PATH, CONFIG_PATH_AT(API_CHECK)},
+    {"path.status", CONFIG_PATH, CONFIG_PATH_AT(API_STATUS)},
+    {"path.token", CONFIG_PATH, CONFIG_PATH_AT(API_TOKEN)},
+    {"path.link", CONFIG_PATH, CONFIG_PATH_AT(API_LINK)},
+    {"path.link_status", CONFIG_PATH, CONFIG_PATH_AT(API_LINK_STATUS)},
+    {"audit_file", CONFIG_TEXT, CONFIG_FIELD(audit_file)},
+    {"permissions", CONFIG_PERMS, 0},
+    {"connect_timeout_ms", CONFIG_CONNECT, 0},
+    {"total_timeout_ms", CONFIG_TOTAL, 0},
+    {"sandbox", CONFIG_SANDBOX, 0},
+};
+
+static const char *const config_default_paths[API_CALL_COUNT] = {
+    [API_CHECK] = "/api/v1/npd/check",
+    [API_STATUS] = "/api/v1/npd/request/status",
+    [API_TOKEN] = "/api/v1/token",
+    [API_LINK] = "/api/v1/self_employed_widget/link",
+    [API_LINK_STATUS] = "/api/v1/self_employed_widget/link/status",
+};
+
+__attribute__((format(printf, 3, 4))) static void
+config_err(char *err, size_t errlen, const char *fmt, ...)
+{
+    va_list ap;
+
+    if (err == NULL || errlen == 0)
+        return;
+    va_start(ap, fmt);
+    vsnprintf(err, errlen, fmt, ap);
+    va_end(ap);
+}
+
+static void config_copy(char *dst, const char *src)
+{
+    snprintf(dst, CONFIG_STR, "%s", src);
+}
+
+static void config_free_perms(char **perms, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        free(perms[i]);
+        perms[i] = NULL;
+    }
+}
+
+void config_defaults(struct config *c)
+{
+    memset(c, 0, sizeof(*c));
+    config_copy(c->base_url, "https://demo.bank131.ru");
+    config_copy(c->mytax_url, "https://lknpd.nalog.ru/settings/partners/");
+    for (int i = 0; i < API_CALL_COUNT; i++)
+        config_copy(c->paths[i], config_default_paths[i]);
+    c->connect_timeout_ms = 10000;
+    c->total_timeout_ms = 30000;
+
+    /* Out of memory here leaves a shorter list, which config_validate
+     * reports as empty at worst. */
+    for (size_t i = 0; perm_default[i] != NULL && i < CONFIG_MAX_PERMS; i++) {
+        c->permissions[i] = strdup(perm_default[i]);
+        if (c->permissions[i] == NULL)
+            break;
+        c->npermissions++;
+    }
+}
+
+void config_free(struct config *c)
+{
+    if (c == NULL)
+        return;
+    config_free_perms(c->permissions, c->npermissions);
+    c->npermissions = 0;
+}
+
+static const struct config_key *config_find(const char *name)
+{
+    for (size_t i = 0; i < sizeof(config_keys) / sizeof(config_keys[0]); i++)
+        if (strcmp(config_keys[i].name, name) == 0)
+            return &config_keys[i];
+    return NULL;
+}
+
+/* A key that reads like a switch for certificate checks. */
+static int config_is_tls_switch(const char *name)
+{
+    static const char *const words[] = {"verify", "insecure", "tls", "ssl",
+                                        "cert"};
+
+    for (size_t i = 0; i < sizeof(words) / sizeof(words[0]); i++)
+        if (strcasestr(name, words[i]) != NULL)
+            return 1;
+    return 0;
+}
+
+static int config_has_ctrl(const char *s)
+{
+    for (; *s != '\0'; s++)
+        if ((unsigned char)*s < 0x20 || *s == 0x7f)
+            return 1;
+    return 0;
+}
+
+/* What follows "http://" or "https://", or NULL for any other scheme. */
+static const char *config_after_scheme(const char *url, int *https)
+{
+    *https = strncmp(url, "https://", 8) == 0;
+    if (*https)
+        return url + 8;
+    if (strncmp(url, "http://", 7) == 0)
+        return url + 7;
+    return NULL;
+}
+
+/* Copies the URL's host, port and user part left out, into host. A
+ * bracketed IPv6 address keeps its brackets. */
+static void config_url_host(const char *url, char *host, size_t len)
+{
+    int https;
+    const char *a = config_after_scheme(url, &https);
+    size_t n;
+
+    host[0] = '\0';
+    if (a == NULL)
+        return;
+
+    n = strcspn(a, "/?#");
+    for (size_t i = n; i > 0; i--) {
+        if (a[i - 1] == '@') {
+            n -= i;
+            a += i;
+            break;
+        }
+    }
+
+    if (a[0] == '[') {
+        const char *close = memchr(a, ']', n);
+
+        if (close != NULL)
+            n = (size_t)(close - a) + 1;
+    } else {
+        const char *colon = memchr(a, ':', n);
+
+        if (colon != NULL)
+            n = (size_t)(colon - a);
+    }
+    snprintf(host, len, "%.*s", (int)n, a);
+}
+
+static int config_set_url(char *dst, const char *name, const char *value,
+                          int drop_slash, char *err, size_t errlen)
+{
+    char host[CONFIG_STR];
+    int https;
+    size_t n;
+
+    if (config_after_scheme(value, &https) == NULL) {
+        config_err(err, errlen, "%s: must start with http:// or https://",
+                   name);
+        return -1;
+    }
+    if (strpbrk(value, " \\") != NULL) {
+        config_err(err, errlen, "%s: a URL cannot contain spaces or '\\'",
+                   name);
+        return -1;
+    }
+    config_url_host(value, host, sizeof(host));
+    if (host[0] == '\0' || strcmp(host, "[]") == 0) {
+        config_err(err, errlen, "%s: the URL names no host", name);
+        return -1;
+    }
+
+    config_copy(dst, value);
+    n = strlen(dst);
+    while (drop_slash && n > 0 && dst[n - 1] == '/')
+        dst[--n] = '\0';
+    return 0;
+}
+
+static int config_set_path(char *dst, const char *name, const char *value,
+                           char *err, size_t errlen)
+{
+    if (value[0] != '/') {
+        config_err(err, errlen, "%s: must start with '/'", name);
+        return -1;
+    }
+    if (strchr(value, ' ') != NULL) {
+        config_err(err, errlen, "%s: a path cannot contain spaces", name);
+        return -1;
+    }
+    config_copy(dst, value);
+    return 0;
+}
+
+static int config_perm_ok(const char *code, size_t len)
+{
+    for (size_t i = 0; i < len; i++)
+        if (!(code[i] >= 'A' && code[i] <= 'Z') && code[i] != '_')
+            return 0;
+    return 1;
+}
+
+static int config_perm_seen(char *const *perms, size_t n, const char *code,
+                            size_t len)
+{
+    for (size_t i = 0; i < n; i++)
+        if (strlen(perms[i]) == len && memcmp(perms[i], code, len) == 0)
+            return 1;
+    return 0;
+}
+
+/* Checks and copies one code of the list into perms[*n]. */
+static int config_add_perm(char **perms, size_t *n, const char *code,
+                           size_t len, char *err, size_t errlen)
+{
+    if (len == 0) {
+        config_err(err, errlen, "permissions: an empty entry in the list");
+        return -1;
+    }
+    if (!config_perm_ok(code, len)) {
+        config_err(err, errlen,
+                   "permissions: \"%.*s\" is not a code of capital letters "
+                   "and '_'",
+                   (int)len, code);
+        return -1;
+    }
+    if (config_perm_seen(perms, *n, code, len)) {
+        config_err(err, errlen, "permissions: %.*s is listed twice", (int)len,
+                   code);
+        return -1;
+    }
+    if (*n == CONFIG_MAX_PERMS) {
+        config_err(err, errlen, "permissions: more than %d codes",
+                   CONFIG_MAX_PERMS);
+        return -1;
+    }
+
+    perms[*n] = strndup(code, len);
+    if (perms[*n] == NULL) {
+        config_err(err, errlen, "permissions: out of memory");
+        return -1;
+    }
+    (*n)++;
+    return 0;
+}
+
+/* Parses the whole list first, so a bad list leaves the old one intact. */
+static int config_set_perms(struct config *c, const char *value, char *err,
+                            size_t errlen)
+{
+    char *perms[CONFIG_MAX_PERMS] = {0};
+    size_t n = 0;
+    const char *p = value;
+
+    for (;;) {
+        size_t len = strcspn(p, ",");
+        const char *end = p + len;
+
+        while (p < end && isspace((unsigned char)*p))
+            p++;
+        while (end > p && isspace((unsigned char)end[-1]))
+            end--;
+        if (config_add_perm(perms, &n, p, (size_t)(end - p), err, errlen)) {
+            config_free_perms(perms, n);
+            return -1;
+        }
+        p += strcspn(p, ",");
+        if (*p == '\0')
+            break;
+        p++;
+    }
+
+    config_free_perms(c->permissions, c->npermissions);
+    memcpy(c->permissions, perms, sizeof(perms));
+    c->npermissions = n;
+    return 0;
+}
+
+/* A whole number of milliseconds in [min, max], digits only. */
+static int config_set_ms(long *dst, const char *name, const char *value,
+                         long max, char *err, size_t errlen)
+{
+    size_t n = strspn(value, "0123456789");
+    long v;
+
+    if (n == 0 || value[n] != '\0' || n > 9) {
+        config_err(err, errlen, "%s: must be a number from 1 to %ld", name,
+                   max);
+        return -1;
+    }
+    v = strtol(value, NULL, 10);
+    if (v < 1 || v > max) {
+        config_err(err, errlen, "%s: %ld is out of range 1 to %ld", name, v,
+                   max);
+        return -1;
+    }
+    *dst = v;
+    return 0;
+}
+
+static int config_set_bool(int *dst, const char *name, const char *value,
+                           char *err, size_t errlen)
+{
+    static const char *const yes[] = {"yes", "true", "1"};
+    static const char *const no[] = {"no", "false", "0"};
+
+    for (size_t i = 0; i < 3; i++) {
+        if (strcasecmp(value, yes[i]) == 0) {
+            *dst = 1;
+            return 0;
+        }
+        if (strcasecmp(value, no[i]) == 0) {
+            *dst = 0;
+            return 0;
+        }
+    }
+    config_err(err, errlen, "%s: must be yes or no", name);
+    return -1;
+}
+
+static int config_apply(struct config *c, const struct config_key *k,
+                        const char *value, char *err, size_t errlen)
+{
+    char *field = (char *)c + k->off;
+
+    switch (k->kind) {
+    case CONFIG_TEXT:
+        config_copy(field, value);
+        return 0;
+    case CONFIG_URL:
+        return config_set_url(field, k->name, value, field == c->base_url, err,
+                              errlen);
+    case CONFIG_PATH:
+        return config_set_path(field, k->name, value, err, errlen);
+    case CONFIG_PERMS:
+        return config_set_perms(c, value, err, errlen);
+    case CONFIG_CONNECT:
+        return config_set_ms(&c->connect_timeout_ms, k->name, value,
+                             CONFIG_CONNECT_MAX, err, errlen);
+    case CONFIG_TOTAL:
+        return config_set_ms(&c->total_timeout_ms, k->name, value,
+                             CONFIG_TOTAL_MAX, err, errlen);
+    case CONFIG_SANDBOX:
+        return config_set_bool(&c->sandbox, k->name, value, err, errlen);
+    }
+    return -1;
+}
+
+int config_set(struct config *c, const char *key, const char *value, char *err,
+               size_t errlen)
+{
+    const struct config_key *k;
+
+    if (key == NULL || value == NULL) {
+        config_err(err, errlen, "missing key or value");
+        return -1;
+    }
+
+    k = config_find(key);
+    if (k == NULL && config_is_tls_switch(key)) {
+        config_err(err, errlen,
+                   "%.64s: TLS verification cannot be switched off; use "
+                   "ca_file to trust a private CA",
+                   key);
+        return -1;
+    }
+    if (k == NULL) {
+        config_err(err, errlen, "unknown key \"%.64s\"", key);
+        return -1;
+    }
+
+    if (strlen(value) > CONFIG_STR - 1) {
+        config_err(err, errlen, "%s: value longer than %d characters", k->name,
+                   CONFIG_STR - 1);
+        return -1;
+    }
+    if (config_has_ctrl(value)) {
+        config_err(err, errlen, "%s: value holds a control character", k->name);
+        return -1;
+    }
+    return config_apply(c, k, value, err, errlen);
+}
+
+static char *config_trim(char *s)
+{
+    char *end;
+
+    while (isspace((unsigned char)*s))
+        s++;
+    end = s + strlen(s);
+    while (end > s && isspace((unsigned char)end[-1]))
+        end--;
+    *end = '\0';
+    return s;
+}
+
+/* One line of the file; 0 also for blank and comment lines. */
+static int config_line(struct config *c, char *line, char *err, size_t errlen)
+{
+    char *text = config_trim(line);
+    char *eq;
+    char *key;
+
+    if (text[0] == '\0' || text[0] == '#')
+        return 0;
+
+    eq = strchr(text, '=');
+    if (eq == NULL) {
+        config_err(err, errlen, "expected \"key = value\"");
+        return -1;
+    }
+    *eq = '\0';
+    key = config_trim(text);
+    if (key[0] == '\0') {
+        config_err(err, errlen, "no key before '='");
+        return -1;
+    }
+    return config_set(c, key, config_trim(eq + 1), err, errlen);
+}
+
+static int config_read(struct config *c, FILE *fp, const char *path, char *err,
+                       size_t errlen)
+{
+    char why[CONFIG_STR + 128];
+    char *line = NULL;
+    size_t cap = 0;
+    long lineno = 0;
+    int rc = 0;
+
+    while (rc == 0 && getline(&line, &cap, fp) != -1) {
+        lineno++;
+        rc = config_line(c, line, why, sizeof(why));
+    }
+
+    if (rc != 0)
+        config_err(err, errlen, "%s:%ld: %s", path, lineno, why);
+    else if (ferror(fp)) {
+        config_err(err, errlen, "%s: %s", path, strerror(errno));
+        rc = -1;
+    }
+    free(line);
+    return rc;
+}
+
+int config_load_file(struct config *c, const char *path, int required,
+                     char *err, size_t errlen)
+{
+    FILE *fp = fopen(path, "re");
+    int rc;
+
+    if (fp == NULL) {
+        if (errno == ENOENT && !required)
+            return 0;
+        config_err(err, errlen, "%s: %s", path, strerror(errno));
+        return -1;
+    }
+
+    rc = config_read(c, fp, path, err, errlen);
+    fclose(fp);
+    return rc;
+}
+
+static int config_is_loopback(const char *url)
+{
+    char host[CONFIG_STR];
+
+    config_url_host(url, host, sizeof(host));
+    return strcasecmp(host, "localhost") == 0 ||
+           strcmp(host, "127.0.0.1") == 0 || strcmp(host, "[::1]") == 0;
+}
+
+/* What only a run against the real bank needs. */
+static int config_validate_live(const struct config *c, char *err,
+                                size_t errlen)
+{
+    if (c->project_id[0] == '\0') {
+        config_err(err, errlen,
+                   "project_id is not set: Bank 131 gives each partner one");
+        return -1;
+    }
+    if (c->key_file[0] == '\0') {
+        config_err(err, errlen,
+                   "key_file is not set: requests must be signed with the "
+                   "partner's private key");
+        return -1;
+    }
+    if (strncmp(c->base_url, "https://", 8) != 0 &&
+        !config_is_loopback(c->base_url)) {
+        config_err(err, errlen,
+                   "base_url must use https:// (plain http:// only to "
+                   "localhost, 127.0.0.1 or [::1])");
+        return -1;
+    }
+    if (strncmp(c->mytax_url, "https://", 8) != 0) {
+        config_err(err, errlen, "mytax_url must use https://");
+        return -1;
+    }
+    return 0;
+}
+
+int config_validate(const struct config *c, char *err, size_t errlen)
+{
+    if (c->total_timeout_ms < c->connect_timeout_ms) {
+        config_err(err, errlen,
+                   "total_timeout_ms (%ld) is shorter than "
+                   "connect_timeout_ms (%ld)",
+                   c->total_timeout_ms, c->connect_timeout_ms);
+        return -1;
+    }
+    if (c->npermissions == 0) {
+        config_err(err, errlen, "permissions: at least one code is needed");
+        return -1;
+    }
+    if (c->sandbox)
+        return 0;
+    return config_validate_live(c, err, errlen);
+}
