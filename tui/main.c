@@ -1,0 +1,508 @@
+/*
+ * main: npdlink's command line, its settings, the sandbox it may start,
+ * and the one loop that waits, steps the engine, reads keys and draws.
+ */
+#include <getopt.h>
+#include <limits.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "client.h"
+#include "clock.h"
+#include "config.h"
+#include "engine.h"
+#include "intl.h"
+#include "launch.h"
+#include "screen.h"
+#include "term.h"
+
+#ifndef NPD_LOCALEDIR
+#define NPD_LOCALEDIR "/usr/local/share/locale"
+#endif
+
+#define MAIN_ERR 600
+#define MAIN_FLAGS 16
+#define MAIN_IDLE_MS 60000     /* longest sleep when nothing is due */
+#define MAIN_EMPTY_READS 20    /* readable turns without a key: EOF */
+#define MAIN_CONFIRM_DELAY_S 5 /* the sandbox customer's thinking time */
+#define MAIN_EXIT_USAGE 2
+#define MAIN_EXIT_FAIL 1
+
+/* A setting given as a flag; applied after every file. */
+struct main_flag {
+    const char *option;
+    const char *key;
+    const char *value;
+};
+
+struct main_args {
+    int sandbox;
+    const char *config_file;
+    struct main_flag flags[MAIN_FLAGS];
+    size_t nflags;
+};
+
+enum main_end {
+    MAIN_GO_ON,
+    MAIN_QUIT,   /* the agent quit */
+    MAIN_SIGNAL, /* SIGINT, SIGTERM, SIGQUIT or SIGHUP */
+    MAIN_LOST,   /* the terminal went away */
+};
+
+struct main_loop {
+    struct engine *e;
+    struct flow *f;
+    struct screen *s;
+    unsigned long drawn_version;
+    enum flow_state drawn_state;
+    long long drawn_clock;
+    int dirty; /* the screen's own state changed */
+    int full;  /* repaint every cell: the window was resized */
+    unsigned long error_version;
+    int empty_reads;
+    int signo;
+};
+
+static const struct option main_options[] = {
+    {"sandbox", no_argument, NULL, 'S'},
+    {"config", required_argument, NULL, 'c'},
+    {"base-url", required_argument, NULL, 'b'},
+    {"project-id", required_argument, NULL, 'p'},
+    {"key-file", required_argument, NULL, 'k'},
+    {"ca-file", required_argument, NULL, 'a'},
+    {"mytax-url", required_argument, NULL, 'm'},
+    {"audit-file", required_argument, NULL, 'A'},
+    {"help", no_argument, NULL, 'h'},
+    {"version", no_argument, NULL, 'V'},
+    {NULL, 0, NULL, 0},
+};
+
+static struct launch main_sandbox;
+static int main_sandbox_up;
+
+static void main_usage(FILE *out)
+{
+    fprintf(out, "%s",
+            _("Usage: npdlink [OPTION]...\n"
+              "Checks whether a customer is self-employed and linked to "
+              "Bank 131, and links them.\n"
+              "The customer's INN is typed on the screen; it is never "
+              "taken from the command line.\n\n"
+              "  --sandbox          run against the built-in sandbox\n"
+              "  --config FILE      read settings from FILE as well\n"
+              "  --base-url URL     Bank 131 server\n"
+              "  --project-id ID    partner project id\n"
+              "  --key-file FILE    partner private key (PEM)\n"
+              "  --ca-file FILE     CA certificates to trust\n"
+              "  --mytax-url URL    address shown as the QR code\n"
+              "  --audit-file FILE  append the audit trail to FILE\n"
+              "  --help             show this help\n"
+              "  --version          show the version\n\n"
+              "Settings are read from /etc/npdlink/npdlink.conf, then "
+              "$XDG_CONFIG_HOME/npdlink/npdlink.conf\n"
+              "(or ~/.config/npdlink/npdlink.conf), then --config, then "
+              "the flags above.\n"));
+}
+
+static const char *main_key_of(int opt)
+{
+    switch (opt) {
+    case 'b':
+        return "base_url";
+    case 'p':
+        return "project_id";
+    case 'k':
+        return "key_file";
+    case 'a':
+        return "ca_file";
+    case 'm':
+        return "mytax_url";
+    case 'A':
+        return "audit_file";
+    }
+    return NULL;
+}
+
+/* Names a refused argument only when it holds no digit, so a mistyped
+ * INN never reaches the screen or a log. */
+static void main_bad_option(const char *arg, int missing)
+{
+    if (arg != NULL && strpbrk(arg, "0123456789") == NULL)
+        fprintf(stderr,
+                missing ? _("npdlink: %s needs a value\n")
+                        : _("npdlink: unknown option %s\n"),
+                arg);
+    else
+        fprintf(stderr, "%s", _("npdlink: unknown option\n"));
+    fprintf(stderr, "%s", _("Try 'npdlink --help'.\n"));
+}
+
+static int main_flag_add(struct main_args *a, int opt, const char *arg)
+{
+    for (size_t i = 0; main_options[i].name != NULL; i++) {
+        if (main_options[i].val != opt)
+            continue;
+        if (a->nflags >= MAIN_FLAGS)
+            return -1;
+        a->flags[a->nflags++] =
+            (struct main_flag){main_options[i].name, main_key_of(opt), arg};
+        return 0;
+    }
+    return -1;
+}
+
+/* -1 to go on, else the exit status. */
+static int main_parse(int argc, char **argv, struct main_args *a)
+{
+    int opt;
+
+    memset(a, 0, sizeof(*a));
+    opterr = 0;
+    while ((opt = getopt_long(argc, argv, ":hV", main_options, NULL)) != -1) {
+        if (main_key_of(opt) != NULL) {
+            if (main_flag_add(a, opt, optarg) < 0) {
+                fprintf(stderr, "%s", _("npdlink: too many options\n"));
+                return MAIN_EXIT_USAGE;
+            }
+            continue;
+        }
+
+        switch (opt) {
+        case 'S':
+            a->sandbox = 1;
+            break;
+        case 'c':
+            a->config_file = optarg;
+            break;
+        case 'h':
+            main_usage(stdout);
+            return 0;
+        case 'V':
+            printf("npdlink %s\n", NPD_VERSION);
+            return 0;
+        default:
+            main_bad_option(argv[optind - 1], opt == ':');
+            return MAIN_EXIT_USAGE;
+        }
+    }
+
+    if (optind < argc) {
+        fprintf(stderr, "%s",
+                _("npdlink: takes no arguments; type the INN on the "
+                  "screen\n"));
+        return MAIN_EXIT_USAGE;
+    }
+    return -1;
+}
+
+/* The per-user file: $XDG_CONFIG_HOME, else ~/.config; "" when neither
+ * is known. */
+static void main_user_config(char *out, size_t n)
+{
+    const char *xdg = getenv("XDG_CONFIG_HOME");
+    const char *home = getenv("HOME");
+
+    out[0] = '\0';
+    if (xdg != NULL && xdg[0] == '/')
+        snprintf(out, n, "%s/npdlink/npdlink.conf", xdg);
+    else if (home != NULL && home[0] != '\0')
+        snprintf(out, n, "%s/.config/npdlink/npdlink.conf", home);
+}
+
+static int main_config(struct config *cfg, const struct main_args *a, char *err,
+                       size_t errlen)
+{
+    char path[PATH_MAX];
+    char why[MAIN_ERR / 2];
+
+    if (config_load_file(cfg, "/etc/npdlink/npdlink.conf", 0, err, errlen) < 0)
+        return -1;
+
+    main_user_config(path, sizeof(path));
+    if (path[0] != '\0' && config_load_file(cfg, path, 0, err, errlen) < 0)
+        return -1;
+
+    if (a->config_file != NULL &&
+        config_load_file(cfg, a->config_file, 1, err, errlen) < 0)
+        return -1;
+
+    for (size_t i = 0; i < a->nflags; i++) {
+        const struct main_flag *fl = &a->flags[i];
+
+        if (config_set(cfg, fl->key, fl->value, why, sizeof(why)) < 0) {
+            snprintf(err, errlen, "--%s: %s", fl->option, why);
+            return -1;
+        }
+    }
+    return 0;
+}
+
+static void main_sandbox_stop(void)
+{
+    if (!main_sandbox_up)
+        return;
+
+    main_sandbox_up = 0;
+    launch_stop(&main_sandbox);
+}
+
+/* $NPDLINK_SANDBOX, else npdlink-sandbox next to this program. */
+static int main_sandbox_exe(char *out, size_t n, char *err, size_t errlen)
+{
+    const char *env = getenv("NPDLINK_SANDBOX");
+    char self[PATH_MAX];
+    ssize_t len;
+    char *slash;
+
+    if (env != NULL && env[0] != '\0') {
+        snprintf(out, n, "%s", env);
+        return 0;
+    }
+
+    len = readlink("/proc/self/exe", self, sizeof(self) - 1);
+    if (len <= 0) {
+        snprintf(err, errlen, "%s",
+                 _("cannot find npdlink-sandbox: set NPDLINK_SANDBOX"));
+        return -1;
+    }
+
+    self[len] = '\0';
+    slash = strrchr(self, '/');
+    if (slash != NULL)
+        *slash = '\0';
+    if ((size_t)snprintf(out, n, "%s/npdlink-sandbox", self) >= n) {
+        snprintf(err, errlen, "%s", _("the sandbox's path is too long"));
+        return -1;
+    }
+    return 0;
+}
+
+/* Starts the sandbox and points the settings at it. */
+static int main_sandbox_start(struct config *cfg, char *err, size_t errlen)
+{
+    char dir[CONFIG_STR], priv[CONFIG_STR], pub[CONFIG_STR];
+    char exe[PATH_MAX], log[CONFIG_STR + 16], url[64];
+
+    if (launch_state_dir(dir, sizeof(dir), err, errlen) < 0 ||
+        launch_keys(dir, priv, pub, sizeof(priv), err, errlen) < 0 ||
+        main_sandbox_exe(exe, sizeof(exe), err, errlen) < 0)
+        return -1;
+
+    snprintf(log, sizeof(log), "%s/sandbox.log", dir);
+    if (launch_start(exe, pub, log, MAIN_CONFIRM_DELAY_S, &main_sandbox, err,
+                     errlen) < 0)
+        return -1;
+    main_sandbox_up = 1;
+
+    snprintf(url, sizeof(url), "http://127.0.0.1:%d", main_sandbox.port);
+    cfg->sandbox = 1;
+    if (config_set(cfg, "base_url", url, err, errlen) < 0 ||
+        config_set(cfg, "project_id", "sandbox", err, errlen) < 0 ||
+        config_set(cfg, "key_file", priv, err, errlen) < 0)
+        return -1;
+    return 0;
+}
+
+/* ENGINE: one step; an error it reports stays on screen until a later
+ * step succeeds after the flow moved on. */
+static void main_step(struct main_loop *l, int64_t now_ms)
+{
+    int rc = engine_step(l->e, now_ms);
+    const struct flow_view *v = flow_view(l->f);
+
+    if (rc < 0) {
+        l->error_version = v->version;
+        l->dirty |= screen_set_error(l->s, engine_error(l->e));
+    } else if (v->version != l->error_version) {
+        l->dirty |= screen_set_error(l->s, NULL);
+    }
+}
+
+static enum main_end main_signals(struct main_loop *l, short revents)
+{
+    unsigned bits;
+
+    if (!(revents & POLLIN))
+        return MAIN_GO_ON;
+
+    bits = term_take_signals(&l->signo);
+    if (bits & TERM_SIG_RESIZE) {
+        term_resize();
+        l->full = 1;
+    }
+    if (bits & (TERM_SIG_QUIT | TERM_SIG_HANGUP))
+        return MAIN_SIGNAL;
+    return MAIN_GO_ON;
+}
+
+/* KEYS: every key waiting; each becomes an action on the flow. A
+ * terminal that keeps saying "readable" but yields no key has closed. */
+static enum main_end main_keys(struct main_loop *l, short revents,
+                               int64_t now_ms)
+{
+    int key, got = 0;
+
+    if (revents & (POLLHUP | POLLERR | POLLNVAL))
+        return MAIN_LOST;
+    if (!(revents & POLLIN))
+        return MAIN_GO_ON;
+
+    while ((key = term_key()) != TERM_NO_KEY) {
+        enum screen_action a = screen_key(l->s, flow_view(l->f), key);
+
+        got = 1;
+        if (a == SCREEN_QUIT)
+            return MAIN_QUIT;
+        if (a == SCREEN_NONE)
+            continue;
+        screen_apply(l->s, l->f, a, now_ms);
+        l->dirty = 1;
+    }
+
+    l->empty_reads = got ? 0 : l->empty_reads + 1;
+    return l->empty_reads >= MAIN_EMPTY_READS ? MAIN_LOST : MAIN_GO_ON;
+}
+
+/* DRAW: only when something shown changed. */
+static void main_draw(struct main_loop *l, int64_t now_ms)
+{
+    const struct flow_view *v = flow_view(l->f);
+    long long clock = screen_clock(v, now_ms);
+
+    if (!l->dirty && !l->full && v->version == l->drawn_version &&
+        v->state == l->drawn_state && clock == l->drawn_clock)
+        return;
+
+    screen_draw(l->s, v, now_ms);
+    term_flush(l->full);
+    l->dirty = 0;
+    l->full = 0;
+    l->drawn_version = v->version;
+    l->drawn_state = v->state;
+    l->drawn_clock = clock;
+}
+
+/* Sleeps until a key, a signal, the network, a timer or the next change
+ * of the screen's clock. */
+static void main_wait(struct main_loop *l, struct pollfd fds[2])
+{
+    int wake = screen_wake_ms(flow_view(l->f), clock_mono_ms());
+
+    if (wake < 0)
+        wake = MAIN_IDLE_MS;
+
+    fds[0] = (struct pollfd){STDIN_FILENO, POLLIN, 0};
+    fds[1] = (struct pollfd){term_signal_fd(), POLLIN, 0};
+    if (engine_wait(l->e, fds, 2, wake) < 0 &&
+        poll(fds, 2, wake < 100 ? wake : 100) < 0) {
+        fds[0].revents = 0;
+        fds[1].revents = 0;
+    }
+}
+
+static enum main_end main_run(struct main_loop *l)
+{
+    enum main_end end = MAIN_GO_ON;
+
+    l->full = 1;
+    main_draw(l, clock_mono_ms());
+    while (end == MAIN_GO_ON) {
+        struct pollfd fds[2];
+        int64_t now;
+
+        main_wait(l, fds);
+        now = clock_mono_ms();
+
+        end = main_signals(l, fds[1].revents);
+        if (end == MAIN_GO_ON)
+            end = main_keys(l, fds[0].revents, now);
+        if (end != MAIN_GO_ON)
+            break;
+
+        main_step(l, now);
+        main_draw(l, clock_mono_ms());
+    }
+    return end;
+}
+
+/* Everything before curses starts: errors go straight to stderr. */
+static int main_setup(const struct main_args *a, struct config *cfg,
+                      struct engine **e, char *err, size_t errlen)
+{
+    config_defaults(cfg);
+    if (main_config(cfg, a, err, errlen) < 0)
+        return MAIN_EXIT_USAGE;
+
+    if (a->sandbox) {
+        if (main_sandbox_start(cfg, err, errlen) < 0)
+            return MAIN_EXIT_FAIL;
+    } else if (config_validate(cfg, err, errlen) < 0) {
+        return MAIN_EXIT_USAGE;
+    }
+
+    *e = engine_new(cfg, err, errlen);
+    return *e == NULL ? MAIN_EXIT_USAGE : 0;
+}
+
+static int main_exit_code(enum main_end end, int signo)
+{
+    if (end == MAIN_SIGNAL && signo > 0)
+        return 128 + signo;
+    return end == MAIN_QUIT ? 0 : MAIN_EXIT_FAIL;
+}
+
+/* Ends the session: the engine first (its last audit events), then the
+ * terminal, so a final message lands on a normal screen. */
+static int main_finish(struct main_loop *l, struct config *cfg,
+                       enum main_end end)
+{
+    engine_stop(l->e);
+    engine_free(l->e);
+    screen_free(l->s);
+    term_end();
+    config_free(cfg);
+    main_sandbox_stop();
+
+    if (end == MAIN_LOST)
+        fprintf(stderr, "%s", _("npdlink: the terminal went away\n"));
+    return main_exit_code(end, l->signo);
+}
+
+int main(int argc, char **argv)
+{
+    static struct config cfg;
+    struct main_args args;
+    struct screen s;
+    struct main_loop l;
+    char err[MAIN_ERR] = "";
+    int rc;
+
+    term_locale();
+    bindtextdomain("npdlink", NPD_LOCALEDIR);
+    textdomain("npdlink");
+
+    rc = main_parse(argc, argv, &args);
+    if (rc >= 0)
+        return rc;
+
+    atexit(main_sandbox_stop);
+    memset(&l, 0, sizeof(l));
+    rc = main_setup(&args, &cfg, &l.e, err, sizeof(err));
+    if (rc == 0 && term_init(err, sizeof(err)) < 0)
+        rc = MAIN_EXIT_FAIL;
+    if (rc != 0) {
+        engine_free(l.e);
+        config_free(&cfg);
+        main_sandbox_stop();
+        fprintf(stderr, "npdlink: %s\n", err);
+        return rc;
+    }
+
+    screen_init(&s, &cfg, args.sandbox);
+    l.f = engine_flow(l.e);
+    l.s = &s;
+    return main_finish(&l, &cfg, main_run(&l));
+}

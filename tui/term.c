@@ -1,0 +1,280 @@
+/*
+ * term: curses, colours, keys and signals, in one place.
+ */
+#include "term.h"
+
+#include <curses.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <langinfo.h>
+#include <locale.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <termios.h>
+#include <unistd.h>
+
+static int term_pipe[2] = {-1, -1};
+static SCREEN *term_screen;
+static int term_up;
+static int term_have_colours;
+static int term_exit_hooked;
+
+/* What a crash handler needs to undo curses without calling curses:
+ * the modes from before curses started, and the escape strings that
+ * reset attributes, show the cursor, leave keypad mode and the
+ * alternate screen. */
+static struct termios term_saved;
+static int term_saved_ok;
+static char term_undo[256];
+static size_t term_undo_len;
+
+static const int term_ending[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGWINCH};
+static const int term_fatal[] = {SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGABRT};
+
+void term_locale(void)
+{
+    const char *set;
+
+    setlocale(LC_ALL, "");
+
+    set = nl_langinfo(CODESET);
+    if (set == NULL || strcmp(set, "UTF-8") != 0)
+        setlocale(LC_CTYPE, "C.UTF-8");
+}
+
+static void term_on_signal(int sig)
+{
+    int saved = errno;
+    unsigned char b = (unsigned char)sig;
+    ssize_t n = write(term_pipe[1], &b, 1); /* a full pipe loses nothing */
+
+    (void)n;
+    errno = saved;
+}
+
+/* Only async-signal-safe calls: write() and tcsetattr(). The default
+ * action then runs when the handler returns and the signal is raised. */
+static void term_on_crash(int sig)
+{
+    if (term_up && term_undo_len > 0) {
+        ssize_t n = write(STDOUT_FILENO, term_undo, term_undo_len);
+
+        (void)n;
+    }
+    if (term_saved_ok)
+        tcsetattr(STDIN_FILENO, TCSANOW, &term_saved);
+    raise(sig);
+}
+
+static int term_catch(int sig, void (*fn)(int), int flags)
+{
+    struct sigaction sa;
+
+    memset(&sa, 0, sizeof(sa));
+    sa.sa_handler = fn;
+    sa.sa_flags = flags;
+    sigemptyset(&sa.sa_mask);
+    return sigaction(sig, &sa, NULL);
+}
+
+/* Installed before curses starts, so curses keeps its hands off SIGINT,
+ * SIGTERM and SIGWINCH (it only takes over signals left at default). */
+static int term_signals(char *err, size_t errlen)
+{
+    size_t i;
+
+    if (pipe2(term_pipe, O_NONBLOCK | O_CLOEXEC) < 0) {
+        snprintf(err, errlen, "signal pipe: %s", strerror(errno));
+        return -1;
+    }
+
+    for (i = 0; i < sizeof(term_ending) / sizeof(term_ending[0]); i++)
+        term_catch(term_ending[i], term_on_signal, SA_RESTART);
+    for (i = 0; i < sizeof(term_fatal) / sizeof(term_fatal[0]); i++)
+        term_catch(term_fatal[i], term_on_crash, SA_RESETHAND | SA_NODEFER);
+    term_catch(SIGPIPE, SIG_IGN, 0);
+    return 0;
+}
+
+static void term_undo_add(const char *cap)
+{
+    char *s = tigetstr(cap);
+    size_t n;
+
+    if (s == NULL || s == (char *)-1)
+        return;
+
+    n = strlen(s);
+    if (n < sizeof(term_undo) - term_undo_len) {
+        memcpy(term_undo + term_undo_len, s, n);
+        term_undo_len += n;
+    }
+}
+
+/* The QR pair is always black on white, whatever the terminal's own
+ * colours are; the others may sit on the default background. */
+static void term_colours_init(void)
+{
+    short bg = COLOR_BLACK;
+
+    if (!has_colors() || start_color() == ERR || COLOR_PAIRS < 5)
+        return;
+
+    if (use_default_colors() == OK)
+        bg = -1;
+    init_pair(TERM_PAIR_QR, COLOR_BLACK, COLOR_WHITE);
+    init_pair(TERM_PAIR_ALERT, COLOR_RED, bg);
+    init_pair(TERM_PAIR_GOOD, COLOR_GREEN, bg);
+    init_pair(TERM_PAIR_MARK, COLOR_BLACK, COLOR_YELLOW);
+    term_have_colours = 1;
+}
+
+/* Screens are drawn by moving the cursor; a terminal that cannot (TERM
+ * dumb) would show a jumble. */
+static int term_can_move(void)
+{
+    const char *cup = tigetstr("cup");
+
+    return cup != NULL && cup != (char *)-1;
+}
+
+static void term_modes(void)
+{
+    cbreak();
+    noecho();
+    keypad(stdscr, TRUE);
+    nodelay(stdscr, TRUE);
+    set_escdelay(25);
+    curs_set(0);
+}
+
+int term_init(char *err, size_t errlen)
+{
+    const char *name = getenv("TERM");
+
+    if (term_signals(err, errlen) < 0)
+        return -1;
+
+    if (!term_exit_hooked) {
+        atexit(term_end);
+        term_exit_hooked = 1;
+    }
+
+    term_saved_ok = tcgetattr(STDIN_FILENO, &term_saved) == 0;
+    term_screen = newterm(NULL, stdout, stdin);
+    if (term_screen == NULL) {
+        snprintf(err, errlen, "cannot start the terminal (TERM=%s)",
+                 name ? name : "");
+        return -1;
+    }
+
+    set_term(term_screen);
+    term_up = 1;
+    if (!term_can_move()) {
+        term_end();
+        snprintf(err, errlen, "the terminal cannot move its cursor (TERM=%s)",
+                 name ? name : "");
+        return -1;
+    }
+
+    term_modes();
+    term_colours_init();
+
+    term_undo_add("sgr0");
+    term_undo_add("cnorm");
+    term_undo_add("rmkx");
+    term_undo_add("rmcup");
+    return 0;
+}
+
+void term_end(void)
+{
+    if (!term_up)
+        return;
+
+    term_up = 0;
+    endwin();
+    delscreen(term_screen);
+    term_screen = NULL;
+    fflush(stdout);
+}
+
+int term_signal_fd(void)
+{
+    return term_pipe[0];
+}
+
+unsigned term_take_signals(int *signo)
+{
+    unsigned char buf[64];
+    unsigned bits = 0;
+    ssize_t n;
+
+    *signo = 0;
+    while ((n = read(term_pipe[0], buf, sizeof(buf))) > 0) {
+        for (ssize_t i = 0; i < n; i++) {
+            if (buf[i] == SIGWINCH) {
+                bits |= TERM_SIG_RESIZE;
+                continue;
+            }
+            bits |= buf[i] == SIGHUP ? TERM_SIG_HANGUP : TERM_SIG_QUIT;
+            *signo = buf[i];
+        }
+    }
+    return bits;
+}
+
+void term_resize(void)
+{
+    struct winsize ws;
+
+    if (!term_up)
+        return;
+
+    if (ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws) < 0 &&
+        ioctl(STDIN_FILENO, TIOCGWINSZ, &ws) < 0)
+        return;
+    if (ws.ws_row > 0 && ws.ws_col > 0)
+        resizeterm(ws.ws_row, ws.ws_col);
+}
+
+int term_key(void)
+{
+    int key = term_up ? getch() : ERR;
+
+    return key == ERR ? TERM_NO_KEY : key;
+}
+
+int term_colours(void)
+{
+    return term_have_colours;
+}
+
+int term_attr(enum term_pair p)
+{
+    if (!term_have_colours && p == TERM_PAIR_MARK)
+        return A_REVERSE | A_BOLD;
+    if (!term_have_colours)
+        return p == TERM_PAIR_QR ? A_NORMAL : A_BOLD;
+
+    /* A_PROTECT changes nothing on screen, but makes curses write each
+     * light cell as a space instead of wiping runs of them with an
+     * erase command: terminals that keep only the background of wiped
+     * cells (tmux) would otherwise lose them from screen captures. */
+    if (p == TERM_PAIR_QR)
+        return COLOR_PAIR(p) | A_PROTECT;
+    return COLOR_PAIR(p) | A_BOLD;
+}
+
+void term_flush(int full)
+{
+    if (!term_up)
+        return;
+
+    if (full)
+        clearok(curscr, TRUE);
+    refresh();
+}

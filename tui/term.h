@@ -1,0 +1,65 @@
+/*
+ * term: the only owner of the terminal.
+ *
+ * Locale, curses start and end, colours, keys, and signals. Signals are
+ * written to a self-pipe that the main loop polls next to the keyboard,
+ * so nothing but a byte write happens inside a handler. term_end() is
+ * registered with atexit() and may be called any number of times; a
+ * crash restores the terminal modes saved before curses started.
+ */
+#ifndef NPD_TUI_TERM_H
+#define NPD_TUI_TERM_H
+
+#include <stddef.h>
+
+/* Colour pairs; term_attr() gives the attribute to draw each with. */
+enum term_pair {
+    TERM_PAIR_QR = 1, /* black on white, fixed, for the QR code */
+    TERM_PAIR_ALERT,  /* red: errors */
+    TERM_PAIR_GOOD,   /* green: success */
+    TERM_PAIR_MARK,   /* the SANDBOX marker */
+};
+
+/* Bits returned by term_take_signals(). */
+#define TERM_SIG_QUIT 1u   /* SIGINT or SIGTERM */
+#define TERM_SIG_HANGUP 2u /* SIGHUP: the terminal is gone */
+#define TERM_SIG_RESIZE 4u /* SIGWINCH */
+
+/* Sets the locale from the environment; when its character set is not
+ * UTF-8, asks for C.UTF-8 character handling instead. Call first. */
+void term_locale(void);
+
+/* Installs the signal handlers, then starts curses on stdin/stdout in
+ * cbreak, no echo, keypad and non-blocking key mode. */
+int term_init(char *err, size_t errlen);
+
+/* Ends curses and gives the terminal back as it was. */
+void term_end(void);
+
+/* The read end of the signal pipe, for poll(). */
+int term_signal_fd(void);
+
+/* Drains the signal pipe; TERM_SIG_* bits of what arrived. *signo gets
+ * the last ending signal's number (0 when none). */
+unsigned term_take_signals(int *signo);
+
+/* Takes the new window size from the terminal and resizes curses. */
+void term_resize(void);
+
+#define TERM_NO_KEY (-1)
+
+/* The next key (curses key codes), or TERM_NO_KEY when none is waiting. */
+int term_key(void);
+
+/* 1 when the QR colour pair is in use. */
+int term_colours(void);
+
+/* The attribute to draw a pair with; without colours an equivalent
+ * (bold, or reverse bold for the marker) and nothing for the QR. */
+int term_attr(enum term_pair p);
+
+/* Sends what was drawn to the terminal; full repaints every cell, for
+ * after a resize when the terminal's contents are unknown. */
+void term_flush(int full);
+
+#endif
