@@ -457,8 +457,12 @@ static void screen_submit(struct screen *s, struct flow *f, int64_t now_ms)
 {
     enum inn_verdict verdict = flow_submit_inn(f, s->inn, now_ms);
 
-    inn_wipe(s->inn, sizeof(s->inn));
-    s->inn_len = 0;
+    /* A refused INN stays in the field so the agent can fix one digit;
+     * an accepted one now lives in the flow only. */
+    if (verdict == INN_OK) {
+        inn_wipe(s->inn, sizeof(s->inn));
+        s->inn_len = 0;
+    }
     s->rejected = verdict;
     s->show_rejected = verdict != INN_OK;
 }
