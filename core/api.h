@@ -31,8 +31,8 @@ enum api_result {
 /* Who failed, when result is API_RES_ERROR. */
 enum api_fault {
     API_FAULT_NONE,
-    API_FAULT_NETWORK,     /* no HTTP answer: resolve, connect, reset, timeout */
-    API_FAULT_BANK,        /* 429, 5xx, HTML, bad JSON, wrong shape, internal */
+    API_FAULT_NETWORK, /* no HTTP answer: resolve, connect, reset, timeout */
+    API_FAULT_BANK,    /* 429, 5xx, HTML, bad JSON, wrong shape, internal */
     API_FAULT_TAX_SERVICE, /* the tax service side failed or timed out */
     API_FAULT_CONFIG,      /* our setup: signature, project id, permissions */
 };
@@ -53,9 +53,9 @@ enum api_link_state {
 
 /* What the transport delivered for one request. */
 struct api_http {
-    int transport_error; /* nonzero: no HTTP answer at all */
-    int timed_out;       /* with transport_error: a timeout */
-    long status;         /* HTTP status, when transport_error is 0 */
+    int transport_error;      /* nonzero: no HTTP answer at all */
+    int timed_out;            /* with transport_error: a timeout */
+    long status;              /* HTTP status, when transport_error is 0 */
     const char *content_type; /* may be NULL */
     const char *body;         /* may be NULL when len is 0 */
     size_t len;
@@ -72,13 +72,13 @@ struct api_reply {
     enum api_fault fault;
     long http_status;
     long retry_after_s;
-    char code[API_CODE_MAX];        /* Bank 131 error code, sanitised */
-    char description[API_TEXT_MAX]; /* sanitised, cut to fit */
-    char request_id[API_ID_MAX];    /* API_CHECK */
+    char code[API_CODE_MAX];          /* Bank 131 error code, sanitised */
+    char description[API_TEXT_MAX];   /* sanitised, cut to fit */
+    char request_id[API_ID_MAX];      /* API_CHECK */
     char public_token[API_TOKEN_MAX]; /* API_TOKEN */
-    char link_id[API_ID_MAX];       /* API_LINK */
-    enum api_verdict verdict;       /* API_CHECK or API_STATUS */
-    enum api_link_state link_state; /* API_LINK_STATUS (and API_LINK) */
+    char link_id[API_ID_MAX];         /* API_LINK */
+    enum api_verdict verdict;         /* API_CHECK or API_STATUS */
+    enum api_link_state link_state;   /* API_LINK_STATUS (and API_LINK) */
 };
 
 /* Reads one reply. Never fails: a reply it cannot trust becomes

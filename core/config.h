@@ -18,26 +18,26 @@
 #define CONFIG_MAX_PERMS 16
 
 struct config {
-    char base_url[CONFIG_STR];   /* https://demo.bank131.ru */
+    char base_url[CONFIG_STR]; /* https://demo.bank131.ru */
     char project_id[CONFIG_STR];
-    char key_file[CONFIG_STR];   /* the partner's private key (PEM) */
-    char ca_file[CONFIG_STR];    /* "" = system store */
-    char mytax_url[CONFIG_STR];  /* https://lknpd.nalog.ru/settings/partners/ */
+    char key_file[CONFIG_STR];  /* the partner's private key (PEM) */
+    char ca_file[CONFIG_STR];   /* "" = system store */
+    char mytax_url[CONFIG_STR]; /* https://lknpd.nalog.ru/settings/partners/ */
     char paths[API_CALL_COUNT][CONFIG_STR];
     char audit_file[CONFIG_STR]; /* "" = no audit file */
     char *permissions[CONFIG_MAX_PERMS];
     size_t npermissions;
     long connect_timeout_ms;
     long total_timeout_ms;
-    int sandbox;                 /* run against the built-in sandbox */
+    int sandbox; /* run against the built-in sandbox */
 };
 
 void config_defaults(struct config *c);
 
 /* Sets one key from text; -1 with a reason for an unknown key or a bad
  * value. */
-int config_set(struct config *c, const char *key, const char *value,
-               char *err, size_t errlen);
+int config_set(struct config *c, const char *key, const char *value, char *err,
+               size_t errlen);
 
 /* Reads a file; a missing file is an error only when required is set.
  * Errors read "path:line: reason". */

@@ -36,11 +36,11 @@ enum flow_state {
 };
 
 struct flow_config {
-    int64_t min_check_gap_ms;  /* 30000 */
-    int64_t recheck_ms;        /* background re-check period, >= the gap */
-    int64_t status_limit_ms;   /* total time for one check to settle */
-    int64_t status_first_ms;   /* first npd/request/status poll delay */
-    int64_t status_max_ms;     /* longest pause between status polls */
+    int64_t min_check_gap_ms;       /* 30000 */
+    int64_t recheck_ms;             /* background re-check period, >= the gap */
+    int64_t status_limit_ms;        /* total time for one check to settle */
+    int64_t status_first_ms;        /* first npd/request/status poll delay */
+    int64_t status_max_ms;          /* longest pause between status polls */
     const char *const *permissions; /* codes asked for, borrowed */
     size_t npermissions;
 };
@@ -54,30 +54,30 @@ void flow_config_defaults(struct flow_config *cfg);
 
 struct flow_req {
     enum api_call call;
-    char *body;          /* malloc'd; the engine frees it */
-    unsigned long tag;   /* hand back to flow_on_reply() */
+    char *body;               /* malloc'd; the engine frees it */
+    unsigned long tag;        /* hand back to flow_on_reply() */
     char idempotency_key[40]; /* "" when none */
 };
 
 /* What a screen shows. Never holds the INN in clear. */
 struct flow_view {
     enum flow_state state;
-    unsigned long version;      /* changes whenever anything below changes */
+    unsigned long version; /* changes whenever anything below changes */
     char inn_masked[INN_LEN + 1];
     enum inn_verdict inn_verdict; /* result of the last submit */
-    int busy;                   /* a request is in flight */
-    int64_t started_ms;         /* start of the current check, -1 none */
-    int64_t last_answer_ms;     /* time of the last definite answer, -1 */
+    int busy;                     /* a request is in flight */
+    int64_t started_ms;           /* start of the current check, -1 none */
+    int64_t last_answer_ms;       /* time of the last definite answer, -1 */
     enum api_verdict last_verdict;
-    int64_t next_check_ms;      /* when the next check goes, -1 none */
-    int refresh_wait_s;         /* >0: last Refresh was too soon by this */
+    int64_t next_check_ms; /* when the next check goes, -1 none */
+    int refresh_wait_s;    /* >0: last Refresh was too soon by this */
     /* the last failure, in FLOW_ERROR and as a notice in FLOW_WAITING */
-    enum api_fault fault;       /* API_FAULT_NONE when none */
+    enum api_fault fault; /* API_FAULT_NONE when none */
     enum api_call failed_call;
     long http_status;
     char code[API_CODE_MAX];
     char detail[API_TEXT_MAX];
-    int failures;               /* failures in a row */
+    int failures; /* failures in a row */
 };
 
 struct flow;
@@ -115,8 +115,8 @@ int flow_next_request(struct flow *f, struct flow_req *out);
 
 /* A reply for a request taken from flow_next_request(). Replies with a
  * stale tag (from before a reset) are ignored. */
-void flow_on_reply(struct flow *f, unsigned long tag,
-                   const struct api_reply *r, int64_t now_ms);
+void flow_on_reply(struct flow *f, unsigned long tag, const struct api_reply *r,
+                   int64_t now_ms);
 
 const struct flow_view *flow_view(const struct flow *f);
 

@@ -22,12 +22,12 @@ struct net_done {
     unsigned long tag;   /* as given to net_post */
     int transport_error; /* the CURLcode, 0 when an HTTP answer came */
     int timed_out;
-    char error[256];     /* libcurl's words when transport_error */
+    char error[256]; /* libcurl's words when transport_error */
     long status;
-    char *content_type;  /* malloc'd or NULL */
-    char *body;          /* malloc'd, NUL-terminated, or NULL */
+    char *content_type; /* malloc'd or NULL */
+    char *body;         /* malloc'd, NUL-terminated, or NULL */
     size_t len;
-    long retry_after_s;  /* -1 when absent */
+    long retry_after_s; /* -1 when absent */
     long elapsed_ms;
 };
 

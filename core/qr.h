@@ -10,8 +10,8 @@
 #define QR_QUIET 4
 
 struct qr {
-    int size;             /* modules per side, quiet zone included */
-    unsigned char *dark;  /* size*size bytes, 1 = dark module */
+    int size;            /* modules per side, quiet zone included */
+    unsigned char *dark; /* size*size bytes, 1 = dark module */
 };
 
 /* Encodes text (8-bit mode, error correction level M). 0 on success. */
