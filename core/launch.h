@@ -14,6 +14,7 @@
 struct launch {
     pid_t pid;
     int port;
+    int in_fd; /* our end of the sandbox's stdin; closing it stops it */
 };
 
 /* The directory for sandbox keys and logs:

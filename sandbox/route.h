@@ -1,0 +1,58 @@
+/*
+ * route: one HTTP request in, one JSON reply out, by the wire contract.
+ *
+ * Checks the partner headers and the signature over the exact body bytes,
+ * reads the body with jansson, asks the world and writes the reply. No
+ * sockets here: the server hands in what it received and sends what comes
+ * back, so the rules read in one place.
+ */
+#ifndef SANDBOX_ROUTE_H
+#define SANDBOX_ROUTE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "inn.h"
+#include "sign.h"
+#include "world.h"
+
+/* Bodies longer than this are refused with 413 before they are read. */
+#define ROUTE_BODY_MAX (64 * 1024)
+
+struct route {
+    struct world *world;
+    struct sign_key *pub; /* verifies X-PARTNER-SIGN */
+    const char *project;  /* the expected X-PARTNER-PROJECT */
+};
+
+/* What came in; any header may be NULL when absent. */
+struct route_in {
+    const char *method;
+    const char *path;
+    const char *project;
+    const char *sign;
+    const char *idempotency_key;
+    const char *content_type;
+    const char *body; /* may be NULL when len is 0 */
+    size_t len;
+    int64_t now_ms;
+};
+
+struct route_out {
+    unsigned status;
+    char *body;         /* malloc'd JSON; NULL only when out of memory */
+    long retry_after_s; /* -1: no Retry-After header */
+    char inn_masked[INN_LEN + 1]; /* "" when the body named no INN */
+    int known_path;               /* the path is one the sandbox serves */
+};
+
+/* Answers one request. Never fails: trouble becomes an error reply. */
+void route_handle(const struct route *r, const struct route_in *in,
+                  struct route_out *out);
+
+/* The reply to a body over ROUTE_BODY_MAX sent to path. */
+void route_too_large(const char *path, struct route_out *out);
+
+void route_out_free(struct route_out *out);
+
+#endif
