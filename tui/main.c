@@ -429,6 +429,20 @@ static enum main_end main_run(struct main_loop *l)
 }
 
 /* Everything before curses starts: errors go straight to stderr. */
+/* Every session leaves an audit record: without a configured file it goes
+ * to audit.jsonl in the state directory. */
+static int main_default_audit(struct config *cfg, char *err, size_t errlen)
+{
+    char dir[CONFIG_STR], path[CONFIG_STR + 16];
+
+    if (cfg->audit_file[0] != '\0')
+        return 0;
+    if (launch_state_dir(dir, sizeof(dir), err, errlen) < 0)
+        return -1;
+    snprintf(path, sizeof(path), "%s/audit.jsonl", dir);
+    return config_set(cfg, "audit_file", path, err, errlen);
+}
+
 static int main_setup(const struct main_args *a, struct config *cfg,
                       struct engine **e, char *err, size_t errlen)
 {
@@ -442,6 +456,9 @@ static int main_setup(const struct main_args *a, struct config *cfg,
     } else if (config_validate(cfg, err, errlen) < 0) {
         return MAIN_EXIT_USAGE;
     }
+
+    if (main_default_audit(cfg, err, errlen) < 0)
+        return MAIN_EXIT_FAIL;
 
     *e = engine_new(cfg, err, errlen);
     return *e == NULL ? MAIN_EXIT_USAGE : 0;
