@@ -7,6 +7,11 @@
 
 #define INN_COMPANY_LEN 10
 
+/* Marks a verdict as a msgid for the "npdlink" catalogue (xgettext
+ * --keyword=N_). core never translates: the screen passes what
+ * inn_verdict_text() returns through gettext when it draws it. */
+#define N_(s) s
+
 static const int inn_w11[] = {7, 2, 4, 10, 3, 5, 9, 4, 6, 8};
 static const int inn_w12[] = {3, 7, 2, 4, 10, 3, 5, 9, 4, 6, 8};
 static const int inn_w10[] = {2, 4, 10, 3, 5, 9, 4, 6, 8};
@@ -65,27 +70,27 @@ const char *inn_verdict_text(enum inn_verdict v)
 {
     switch (v) {
     case INN_OK:
-        return "The INN is well formed: both check digits match.";
+        return N_("The INN is well formed: both check digits match.");
     case INN_EMPTY:
-        return "No INN was entered: type the customer's 12 digits.";
+        return N_("No INN was entered: type the customer's 12 digits.");
     case INN_NOT_DIGITS:
-        return "An INN has digits only: remove letters, spaces and "
-               "other signs.";
+        return N_("An INN has digits only: remove letters, spaces and "
+                  "other signs.");
     case INN_TOO_SHORT:
-        return "Too few digits: a person's INN has exactly 12.";
+        return N_("Too few digits: a person's INN has exactly 12.");
     case INN_TOO_LONG:
-        return "Too many digits: a person's INN has exactly 12.";
+        return N_("Too many digits: a person's INN has exactly 12.");
     case INN_COMPANY:
-        return "This 10-digit INN belongs to a company, not a person: "
-               "ask the customer for their personal 12-digit INN.";
+        return N_("This 10-digit INN belongs to a company, not a person: "
+                  "ask the customer for their personal 12-digit INN.");
     case INN_BAD_CHECK11:
-        return "The 11th digit does not match the first ten digits: one "
-               "of digits 1-11 was mistyped.";
+        return N_("The 11th digit does not match the first ten digits: one "
+                  "of digits 1-11 was mistyped.");
     case INN_BAD_CHECK12:
-        return "The 12th digit does not match the first eleven digits: "
-               "one of digits 1-12 was mistyped.";
+        return N_("The 12th digit does not match the first eleven digits: "
+                  "one of digits 1-12 was mistyped.");
     }
-    return "The INN could not be checked.";
+    return N_("The INN could not be checked.");
 }
 
 void inn_mask(const char *inn, char out[INN_LEN + 1])

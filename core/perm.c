@@ -6,6 +6,11 @@
 
 #include <string.h>
 
+/* Marks a sentence as a msgid for the "npdlink" catalogue (xgettext
+ * --keyword=N_). core never translates: the screen passes what
+ * perm_describe() returns through gettext when it draws it. */
+#define N_(s) s
+
 const char *const perm_default[] = {
     "INCOME_REGISTRATION", "PAYMENT_INFORMATION", "INCOME_LIST",
     "INCOME_SUMMARY",      "CANCEL_INCOME",       NULL,
@@ -18,24 +23,25 @@ struct perm_text {
 
 static const struct perm_text perm_texts[] = {
     {"INCOME_REGISTRATION",
-     "Bank 131 may record income in your name and issue the receipts for "
-     "it."},
+     N_("Bank 131 may record income in your name and issue the receipts for "
+        "it.")},
     {"PAYMENT_INFORMATION",
-     "Bank 131 may see how much tax you have been charged and when it is "
-     "due."},
-    {"TAX_PAYMENT", "Bank 131 may pay your tax for you."},
-    {"INCOME_LIST", "Bank 131 may read the list of income you have recorded."},
+     N_("Bank 131 may see how much tax you have been charged and when it is "
+        "due.")},
+    {"TAX_PAYMENT", N_("Bank 131 may pay your tax for you.")},
+    {"INCOME_LIST",
+     N_("Bank 131 may read the list of income you have recorded.")},
     {"INCOME_SUMMARY",
-     "Bank 131 may read the totals of your income for a period."},
+     N_("Bank 131 may read the totals of your income for a period.")},
     {"CANCEL_INCOME",
-     "Bank 131 may cancel receipts that Bank 131 itself issued for you."},
+     N_("Bank 131 may cancel receipts that Bank 131 itself issued for you.")},
     {"CANCEL_ANY_INCOME",
-     "Bank 131 may cancel any of your receipts, including ones issued by "
-     "others."},
+     N_("Bank 131 may cancel any of your receipts, including ones issued by "
+        "others.")},
     {"TAXPAYER_UPDATE",
-     "Bank 131 may change your taxpayer details held by the tax service."},
+     N_("Bank 131 may change your taxpayer details held by the tax service.")},
     {"PERMISSIONS_MGMT",
-     "Bank 131 may change the permissions you have given to partners."},
+     N_("Bank 131 may change the permissions you have given to partners.")},
 };
 
 const char *perm_describe(const char *code)

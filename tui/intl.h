@@ -1,6 +1,6 @@
 /*
  * intl: marks screen text for translation. English text is the msgid; the
- * catalogue domain is "npdlink", bound in main().
+ * catalogue domain is "npdlink", bound by lang_init().
  */
 #ifndef NPD_TUI_INTL_H
 #define NPD_TUI_INTL_H
