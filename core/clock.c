@@ -16,6 +16,11 @@ int64_t clock_mono_ms(void)
     return clock_ms(CLOCK_MONOTONIC);
 }
 
+int64_t clock_wall_ms(void)
+{
+    return clock_ms(CLOCK_REALTIME);
+}
+
 /* Rounds down, also for instants before the epoch. */
 time_t clock_wall_at(int64_t mono_ms)
 {

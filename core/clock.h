@@ -10,6 +10,9 @@
 /* Milliseconds of CLOCK_MONOTONIC. */
 int64_t clock_mono_ms(void);
 
+/* Milliseconds of CLOCK_REALTIME, for times shared with other processes. */
+int64_t clock_wall_ms(void);
+
 /* The wall-clock time at which monotonic time mono_ms was (or will be). */
 time_t clock_wall_at(int64_t mono_ms);
 
