@@ -11,6 +11,17 @@
  * (unreadable on a dark theme) is rejected, and the code must keep a light
  * quiet zone on every side.
  *
+ * A block whose only glyphs are full blocks (U+2588), no half blocks, is
+ * read in the large form: each module two cells wide and one tall, so
+ * both cells of a module must agree. A half-block code always holds half
+ * blocks (its finder patterns are seven modules tall, an odd count), so
+ * the two forms cannot be mistaken for each other.
+ *
+ * A capture without half-block cells is read in the colour-only form
+ * that a terminal without UTF-8 gets: each module is two spaces side by
+ * side, light on a white background and dark on a black one, and both
+ * spaces of a module must agree.
+ *
  * tmux leaves out cells that were erased in a colour rather than written,
  * so a capture of a screen painted with ECH or EL loses parts of the
  * quiet zone: such a block reads as torn and is rejected, never guessed.
@@ -266,8 +277,19 @@ static int colour_is_white(const struct colour *c)
            (c->value >> 8 & 0xffu) >= 0xc0 && (c->value & 0xffu) >= 0xc0;
 }
 
+/* Set when the capture holds no half-block code: modules are then pairs
+ * of spaces told apart by their background. */
+static int colour_only;
+
+static int cell_is_dark_space(const struct cell *c)
+{
+    return c->ch == ' ' && colour_is_black(&c->bg);
+}
+
 static int cell_is_glyph(const struct cell *c)
 {
+    if (colour_only)
+        return cell_is_dark_space(c);
     return c->ch == UPPER_HALF || c->ch == LOWER_HALF || c->ch == FULL_BLOCK;
 }
 
@@ -275,7 +297,8 @@ static int cell_is_glyph(const struct cell *c)
 static int cell_has_pair(const struct cell *c)
 {
     if (c->ch == ' ')
-        return colour_is_white(&c->bg);
+        return colour_is_white(&c->bg) ||
+               (colour_only && cell_is_dark_space(c));
     return colour_is_black(&c->fg) && colour_is_white(&c->bg);
 }
 
@@ -411,9 +434,64 @@ struct bitmap {
     size_t w, h;
 };
 
+static int cell_is_full_block(const struct cell *c)
+{
+    return c->ch == FULL_BLOCK;
+}
+
+/* 1 when some cell of the box is a half block. */
+static int has_half_blocks(const struct grid *g, const struct box *b)
+{
+    for (size_t y = b->top; y < b->top + b->height; y++) {
+        for (size_t x = b->left; x < b->left + b->width; x++) {
+            uint32_t ch = grid_at(g, y, x)->ch;
+            if (ch == UPPER_HALF || ch == LOWER_HALF)
+                return 1;
+        }
+    }
+    return 0;
+}
+
+/* Colour-only and large forms: one module per two cells, which must
+ * match; dark() tells a dark cell. */
+static void to_modules_pairs(const struct grid *g, const struct box *b,
+                             struct bitmap *m, int (*dark)(const struct cell *))
+{
+    if (b->width % 2 != 0)
+        fail_at("QR block of two-cell modules has an odd width", b->top,
+                b->left + b->width - 1,
+                grid_at(g, b->top, b->left + b->width - 1));
+
+    m->w = b->width / 2;
+    m->h = b->height;
+    m->dark = calloc(m->w * m->h, 1);
+    if (!m->dark)
+        die("out of memory");
+
+    for (size_t y = 0; y < b->height; y++) {
+        for (size_t x = 0; x < m->w; x++) {
+            const struct cell *l = grid_at(g, b->top + y, b->left + 2 * x);
+            const struct cell *r = grid_at(g, b->top + y, b->left + 2 * x + 1);
+            if (dark(l) != dark(r))
+                fail_at("the two cells of a QR module differ", b->top + y,
+                        b->left + 2 * x + 1, r);
+            m->dark[y * m->w + x] = dark(l);
+        }
+    }
+}
+
 static void to_modules(const struct grid *g, const struct box *b,
                        struct bitmap *m)
 {
+    if (colour_only) {
+        to_modules_pairs(g, b, m, cell_is_dark_space);
+        return;
+    }
+    if (!has_half_blocks(g, b)) {
+        to_modules_pairs(g, b, m, cell_is_full_block);
+        return;
+    }
+
     m->w = b->width;
     m->h = b->height * 2;
     m->dark = calloc(m->w * m->h, 1);
@@ -567,6 +645,11 @@ int main(int argc, char **argv)
         die("out of memory");
 
     int id = find_block(&g, &l, &b);
+    if (id == 0) {
+        colour_only = 1;
+        memset(l.id, 0, l.rows * l.cols * sizeof *l.id);
+        id = find_block(&g, &l, &b);
+    }
     if (id == 0)
         die("no QR block found");
 
