@@ -1,0 +1,48 @@
+/*
+ * main: the start shared by the screen and `npdlink check` (tui/cli.c):
+ * the settings in their layers, the sandbox, and a ready engine.
+ */
+#ifndef NPD_TUI_MAIN_H
+#define NPD_TUI_MAIN_H
+
+#include <stddef.h>
+
+#include "config.h"
+#include "engine.h"
+
+#define MAIN_FLAGS 16
+#define MAIN_EXIT_USAGE 2
+#define MAIN_EXIT_FAIL 1
+
+/* A setting given as a flag; applied after every file. */
+struct main_flag {
+    const char *option;
+    const char *key;
+    const char *value;
+};
+
+struct main_args {
+    int sandbox;
+    int print_config; /* print the settings in effect and exit */
+    const char *config_file;
+    const char *audit_summary; /* --audit-summary FILE: print its totals */
+    const char *date;          /* with it, --date YYYY-MM-DD */
+    struct main_flag flags[MAIN_FLAGS];
+    size_t nflags;
+};
+
+/* The settings key of a flag's getopt value ('b' base_url, 'p'
+ * project_id, 'k' key_file, 'a' ca_file, 'm' mytax_url, 'A' audit_file);
+ * NULL for any other. */
+const char *main_key_of(int opt);
+
+/* Loads every layer of settings, starts the sandbox when asked, and makes
+ * the engine. 0, or MAIN_EXIT_USAGE for a settings mistake and
+ * MAIN_EXIT_FAIL when something could not start, with the reason in err. */
+int main_setup(const struct main_args *a, struct config *cfg, struct engine **e,
+               char *err, size_t errlen);
+
+/* Stops the sandbox main_setup() started; safe to call more than once. */
+void main_sandbox_stop(void);
+
+#endif
