@@ -1,7 +1,7 @@
 /*
  * npdlink-sandbox: a fake Bank 131 and tax service on 127.0.0.1.
  *
- * The main thread reads the options, starts the HTTP daemon (which runs
+ * The main thread reads the options, starts the HTTP(S) daemon (which runs
  * its own thread), reports the port on stdout and then only waits for
  * SIGTERM, SIGINT or, with --exit-on-eof, the end of stdin.
  */
@@ -11,16 +11,22 @@
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/signalfd.h>
 #include <unistd.h>
 
+#include <openssl/crypto.h>
+
 #include "client.h" /* NPD_VERSION */
+#include "fault.h"
 #include "route.h"
 #include "server.h"
 #include "sign.h"
 #include "world.h"
 
 #define MAIN_MAX_SECONDS 86400L
+#define MAIN_MAX_FAULTS 16
+#define MAIN_MAX_PEM (64 * 1024) /* a certificate chain or a key */
 
 struct main_opts {
     long port;
@@ -30,6 +36,10 @@ struct main_opts {
     long slow_s;
     long check_gap_s;
     int exit_on_eof;
+    const char *tls_cert; /* both or neither: HTTPS instead of HTTP */
+    const char *tls_key;
+    const char *faults[MAIN_MAX_FAULTS]; /* --fault, as given */
+    int nfaults;
 };
 
 enum {
@@ -40,6 +50,9 @@ enum {
     OPT_SLOW,
     OPT_CHECK_GAP,
     OPT_EXIT_ON_EOF,
+    OPT_FAULT,
+    OPT_TLS_CERT,
+    OPT_TLS_KEY,
     OPT_HELP,
     OPT_VERSION,
 };
@@ -52,6 +65,9 @@ static const struct option main_long_opts[] = {
     {"slow", required_argument, NULL, OPT_SLOW},
     {"check-gap", required_argument, NULL, OPT_CHECK_GAP},
     {"exit-on-eof", no_argument, NULL, OPT_EXIT_ON_EOF},
+    {"fault", required_argument, NULL, OPT_FAULT},
+    {"tls-cert", required_argument, NULL, OPT_TLS_CERT},
+    {"tls-key", required_argument, NULL, OPT_TLS_KEY},
     {"help", no_argument, NULL, OPT_HELP},
     {"version", no_argument, NULL, OPT_VERSION},
     {NULL, 0, NULL, 0},
@@ -77,6 +93,12 @@ static void main_usage(FILE *to)
           "  --check-gap S       least seconds between two checks of one INN\n"
           "                      (default 30)\n"
           "  --exit-on-eof       exit when standard input reaches its end\n"
+          "  --fault EP=NAME[:ARG]\n"
+          "                      play a fault on one call (check, status,\n"
+          "                      token, link, link_status); repeatable\n"
+          "  --tls-cert FILE     serve HTTPS with this PEM certificate "
+          "chain\n"
+          "  --tls-key FILE      the PEM private key of --tls-cert\n"
           "  --help              show this text and exit\n"
           "  --version           show the version and exit\n",
           to);
@@ -102,6 +124,26 @@ static int main_number(const char *name, const char *text, long min, long max,
     return 0;
 }
 
+/* Checks a --fault now, so a bad one is a usage error; it is applied
+ * once the fault table exists. */
+static int main_fault(struct main_opts *o, const char *text)
+{
+    struct fault_rule rule;
+    char err[128];
+    int ep;
+
+    if (fault_parse_option(text, &ep, &rule, err, sizeof err) != 0) {
+        fprintf(stderr, "npdlink-sandbox: --fault %s: %s\n", text, err);
+        return -1;
+    }
+    if (o->nfaults == MAIN_MAX_FAULTS) {
+        fputs("npdlink-sandbox: too many --fault options\n", stderr);
+        return -1;
+    }
+    o->faults[o->nfaults++] = text;
+    return 0;
+}
+
 /* One option; 0 to go on, 1 to exit with success, -1 on a bad value. */
 static int main_option(int c, struct main_opts *o)
 {
@@ -124,6 +166,14 @@ static int main_option(int c, struct main_opts *o)
                            &o->check_gap_s);
     case OPT_EXIT_ON_EOF:
         o->exit_on_eof = 1;
+        return 0;
+    case OPT_FAULT:
+        return main_fault(o, optarg);
+    case OPT_TLS_CERT:
+        o->tls_cert = optarg;
+        return 0;
+    case OPT_TLS_KEY:
+        o->tls_key = optarg;
         return 0;
     case OPT_HELP:
         main_usage(stdout);
@@ -158,6 +208,11 @@ static int main_parse(int argc, char **argv, struct main_opts *o)
     }
     if (o->public_key == NULL) {
         fputs("npdlink-sandbox: --public-key FILE is required\n", stderr);
+        return -1;
+    }
+    if ((o->tls_cert == NULL) != (o->tls_key == NULL)) {
+        fputs("npdlink-sandbox: --tls-cert and --tls-key go together\n",
+              stderr);
         return -1;
     }
     return 0;
@@ -212,18 +267,46 @@ static const char *main_wait(int sigfd, int exit_on_eof)
     }
 }
 
-static int main_serve(const struct main_opts *o, struct route *r, int sigfd)
+/* A whole PEM file as a string, or NULL with a message. */
+static char *main_read_pem(const char *path)
+{
+    FILE *fp = fopen(path, "r");
+    char *buf;
+    size_t n;
+
+    if (fp == NULL) {
+        fprintf(stderr, "npdlink-sandbox: %s: %s\n", path, strerror(errno));
+        return NULL;
+    }
+
+    buf = malloc(MAIN_MAX_PEM + 1);
+    n = buf != NULL ? fread(buf, 1, MAIN_MAX_PEM + 1, fp) : 0;
+    if (n == 0 || n > MAIN_MAX_PEM || ferror(fp)) {
+        fprintf(stderr,
+                "npdlink-sandbox: %s: unreadable, empty or over 64 KiB\n",
+                path);
+        free(buf);
+        buf = NULL;
+    } else {
+        buf[n] = '\0';
+    }
+    fclose(fp);
+    return buf;
+}
+
+static int main_serve(const struct main_opts *o, struct route *r,
+                      const struct server_tls *tls, int sigfd)
 {
     char err[256];
-    struct server *s = server_start(r, (int)o->port, err, sizeof err);
+    struct server *s = server_start(r, (int)o->port, tls, err, sizeof err);
 
     if (s == NULL) {
         fprintf(stderr, "npdlink-sandbox: %s\n", err);
         return -1;
     }
 
-    fprintf(stderr, "npdlink-sandbox: listening on 127.0.0.1:%d\n",
-            server_port(s));
+    fprintf(stderr, "npdlink-sandbox: listening on %s://127.0.0.1:%d\n",
+            tls != NULL ? "https" : "http", server_port(s));
     printf("port=%d\n", server_port(s));
     fflush(stdout);
 
@@ -231,6 +314,40 @@ static int main_serve(const struct main_opts *o, struct route *r, int sigfd)
             main_wait(sigfd, o->exit_on_eof));
     server_stop(s);
     return 0;
+}
+
+/* Serves HTTPS when --tls-cert is given; the PEM text lives until the
+ * server has stopped. */
+static int main_serve_tls(const struct main_opts *o, struct route *r, int sigfd)
+{
+    struct server_tls tls = {NULL, NULL};
+    char *cert = NULL, *key = NULL;
+    int rc = -1;
+
+    if (o->tls_cert == NULL)
+        return main_serve(o, r, NULL, sigfd);
+
+    cert = main_read_pem(o->tls_cert);
+    key = cert != NULL ? main_read_pem(o->tls_key) : NULL;
+    if (key != NULL) {
+        tls.cert_pem = cert;
+        tls.key_pem = key;
+        rc = main_serve(o, r, &tls, sigfd);
+        OPENSSL_cleanse(key, strlen(key));
+    }
+    free(cert);
+    free(key);
+    return rc;
+}
+
+static void main_apply_faults(const struct main_opts *o, struct fault_table *t)
+{
+    struct fault_rule rule;
+    int ep;
+
+    for (int i = 0; t != NULL && i < o->nfaults; i++)
+        if (fault_parse_option(o->faults[i], &ep, &rule, NULL, 0) == 0)
+            fault_set(t, ep, &rule);
 }
 
 static int main_run(const struct main_opts *o, int sigfd)
@@ -249,12 +366,15 @@ static int main_run(const struct main_opts *o, int sigfd)
         return -1;
     }
     r.world = world_new(&wo);
-    if (r.world == NULL)
+    r.faults = fault_table_new();
+    main_apply_faults(o, r.faults);
+    if (r.world == NULL || r.faults == NULL)
         fputs("npdlink-sandbox: out of memory\n", stderr);
     else
-        rc = main_serve(o, &r, sigfd);
+        rc = main_serve_tls(o, &r, sigfd);
 
     world_free(r.world);
+    fault_table_free(r.faults);
     sign_key_free(r.pub);
     return rc;
 }

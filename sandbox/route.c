@@ -3,11 +3,15 @@
  */
 #include "route.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
 #include <jansson.h>
+
+#include "fault.h"
+#include "taxrec.h"
 
 typedef void (*route_fn)(const struct route *r, const struct route_in *in,
                          json_t *req, struct route_out *out);
@@ -323,6 +327,27 @@ static void route_customer(const struct route *r, const struct route_in *in,
     route_ok(out);
 }
 
+/* {"check":[t, ...], ...}: arrival times on each call, monotonic ms. */
+static json_t *route_times(struct fault_table *t)
+{
+    json_t *obj = json_object();
+    int64_t times[FAULT_TIMES];
+
+    for (int ep = 0; obj != NULL && ep < FAULT_EP_COUNT; ep++) {
+        size_t n = fault_times(t, ep, times);
+        json_t *arr = json_array();
+
+        for (size_t i = 0; arr != NULL && i < n; i++)
+            json_array_append_new(arr, json_integer((json_int_t)times[i]));
+        if (arr == NULL ||
+            json_object_set_new(obj, fault_endpoint_name(ep), arr) != 0) {
+            json_decref(obj);
+            obj = NULL;
+        }
+    }
+    return obj;
+}
+
 static void route_stats(const struct route *r, const struct route_in *in,
                         json_t *req, struct route_out *out)
 {
@@ -339,7 +364,115 @@ static void route_stats(const struct route *r, const struct route_in *in,
             obj = NULL;
         }
     }
+    if (obj != NULL && r->faults != NULL &&
+        json_object_set_new(obj, "times", route_times(r->faults)) != 0) {
+        json_decref(obj);
+        obj = NULL;
+    }
     route_reply(out, 200, obj);
+}
+
+/* A number member in [0, max], or def when absent; -1 when bad. */
+static int route_fault_number(json_t *req, const char *key, long max, long def,
+                              long *out)
+{
+    json_t *v = json_object_get(req, key);
+
+    *out = def;
+    if (v == NULL)
+        return 0;
+    if (!json_is_integer(v) || json_integer_value(v) < 0 ||
+        json_integer_value(v) > max)
+        return -1;
+    *out = (long)json_integer_value(v);
+    return 0;
+}
+
+static int route_fault_rule(json_t *req, struct fault_rule *rule, char *err,
+                            size_t errlen)
+{
+    const char *name = json_string_value(json_object_get(req, "fault"));
+    long ms, retry, count;
+
+    if (name == NULL) {
+        snprintf(err, errlen, "fault must be a string");
+        return -1;
+    }
+    if (fault_parse(name, rule, err, errlen) != 0)
+        return -1;
+    if (route_fault_number(req, "ms", 600000, rule->ms, &ms) != 0 ||
+        route_fault_number(req, "retry_after", 86400, rule->retry_after_s,
+                           &retry) != 0 ||
+        route_fault_number(req, "count", 1000000, -1, &count) != 0) {
+        snprintf(err, errlen,
+                 "ms, retry_after and count must be whole "
+                 "numbers in range");
+        return -1;
+    }
+    rule->ms = ms;
+    rule->retry_after_s = retry;
+    rule->count = count;
+    return 0;
+}
+
+static void route_fault(const struct route *r, const struct route_in *in,
+                        json_t *req, struct route_out *out)
+{
+    const char *name = json_string_value(json_object_get(req, "endpoint"));
+    int ep = name != NULL ? fault_endpoint_by_name(name) : -1;
+    struct fault_rule rule;
+    char err[128];
+
+    (void)in;
+    if (ep < 0 || r->faults == NULL) {
+        route_error(out, 400, "invalid_request",
+                    "endpoint must be check, status, token, link or "
+                    "link_status");
+        return;
+    }
+    if (route_fault_rule(req, &rule, err, sizeof err) != 0) {
+        route_error(out, 400, "invalid_request", err);
+        return;
+    }
+    fault_set(r->faults, ep, &rule);
+    route_ok(out);
+}
+
+/* The personal data check: each known member sent is compared with the
+ * tax service's record; members it does not know are left out. */
+static void route_personal_info(const struct route *r,
+                                const struct route_in *in, json_t *req,
+                                struct route_out *out)
+{
+    static const char *const names[TAXREC_COUNT] = {"last_name", "first_name",
+                                                    "middle_name", "phone"};
+    const char *inn = route_inn(req, out);
+    json_t *m;
+
+    (void)r;
+    (void)in;
+    if (inn == NULL)
+        return;
+    if (strcmp(inn, "500000000660") == 0) {
+        route_world_error(out, WORLD_TAX_FAILED, NULL);
+        return;
+    }
+    if (!taxrec_known(inn)) {
+        route_error(out, 400, "taxpayer_unknown",
+                    "the tax service has no record of this INN");
+        return;
+    }
+
+    m = json_pack("{s:b}", "tax_reference", 1);
+    for (int f = 0; m != NULL && f < TAXREC_COUNT; f++) {
+        const char *v = json_string_value(json_object_get(req, names[f]));
+
+        if (v != NULL)
+            json_object_set_new(m, names[f], json_boolean(taxrec_same(f, v)));
+    }
+    route_reply(out, 200,
+                m ? json_pack("{s:s, s:o}", "status", "ok", "matches", m)
+                  : NULL);
 }
 
 static const struct route_path route_paths[] = {
@@ -349,8 +482,11 @@ static const struct route_path route_paths[] = {
     {"/api/v1/self_employed_widget/link", "POST", 1, WORLD_N_LINK, route_link},
     {"/api/v1/self_employed_widget/link/status", "POST", 1, WORLD_N_LINK_STATUS,
      route_link_status},
+    {"/api/v1/npd/taxpayer/check_personal_info", "POST", 1,
+     WORLD_N_PERSONAL_INFO, route_personal_info},
     {"/sandbox/customer", "POST", 0, -1, route_customer},
     {"/sandbox/stats", "GET", 0, -1, route_stats},
+    {"/sandbox/fault", "POST", 0, -1, route_fault},
 };
 
 static const struct route_path *route_find(const char *path)
@@ -449,6 +585,14 @@ void route_too_large(const char *path, struct route_out *out)
     out->known_path = route_find(path) != NULL;
     route_error(out, 413, "invalid_request",
                 "the body is larger than the sandbox accepts");
+}
+
+void route_count(const struct route *r, const char *path)
+{
+    const struct route_path *p = route_find(path);
+
+    if (p != NULL && p->counter >= 0)
+        world_count(r->world, (enum world_counter)p->counter);
 }
 
 void route_out_free(struct route_out *out)

@@ -19,10 +19,13 @@
 /* Bodies longer than this are refused with 413 before they are read. */
 #define ROUTE_BODY_MAX (64 * 1024)
 
+struct fault_table;
+
 struct route {
     struct world *world;
-    struct sign_key *pub; /* verifies X-PARTNER-SIGN */
-    const char *project;  /* the expected X-PARTNER-PROJECT */
+    struct fault_table *faults; /* set by /sandbox/fault and --fault */
+    struct sign_key *pub;       /* verifies X-PARTNER-SIGN */
+    const char *project;        /* the expected X-PARTNER-PROJECT */
 };
 
 /* What came in; any header may be NULL when absent. */
@@ -40,8 +43,9 @@ struct route_in {
 
 struct route_out {
     unsigned status;
-    char *body;         /* malloc'd JSON; NULL only when out of memory */
-    long retry_after_s; /* -1: no Retry-After header */
+    char *body;               /* malloc'd JSON; NULL only when out of memory */
+    long retry_after_s;       /* -1: no Retry-After header */
+    const char *content_type; /* static; NULL for application/json */
     char inn_masked[INN_LEN + 1]; /* "" when the body named no INN */
     int known_path;               /* the path is one the sandbox serves */
 };
@@ -54,5 +58,9 @@ void route_handle(const struct route *r, const struct route_in *in,
 void route_too_large(const char *path, struct route_out *out);
 
 void route_out_free(struct route_out *out);
+
+/* Counts a request to path as route_handle() would, for a request a
+ * fault answers in its place. */
+void route_count(const struct route *r, const char *path);
 
 #endif

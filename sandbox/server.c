@@ -6,6 +6,8 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
+#include <poll.h>
+#include <stdatomic.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,16 +17,21 @@
 #include <microhttpd.h>
 
 #include "clock.h"
+#include "fault.h"
 
 #define SERVER_MAX_CONNECTIONS 64
 #define SERVER_CONN_MEMORY (32 * 1024) /* headers and read buffer */
 #define SERVER_IDLE_S 30
 #define SERVER_LOG_PATH 96 /* longest path written to the log */
+#define SERVER_SLICE_MS 50 /* how often a held request looks at stop */
+#define SERVER_HANG_MS (10 * 60 * 1000) /* a hang gives up after this */
+#define SERVER_RESET_SIZE 4096          /* declared length of a reset body */
 
 struct server {
     struct MHD_Daemon *daemon;
     const struct route *route;
     int port;
+    atomic_int stopping; /* held requests let go when set */
 };
 
 /* One request's body as it arrives. */
@@ -105,7 +112,8 @@ static enum MHD_Result server_send(struct MHD_Connection *conn,
         return MHD_NO;
 
     MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE,
-                            "application/json");
+                            out->content_type != NULL ? out->content_type
+                                                      : "application/json");
     if (out->retry_after_s >= 0) {
         snprintf(retry, sizeof retry, "%ld", out->retry_after_s);
         MHD_add_response_header(resp, MHD_HTTP_HEADER_RETRY_AFTER, retry);
@@ -163,10 +171,10 @@ static int server_take(struct server_upload *up, const char *data, size_t n)
     return 0;
 }
 
-static enum MHD_Result server_answer(struct server *s,
-                                     struct MHD_Connection *conn,
-                                     const char *method, const char *url,
-                                     const struct server_upload *up)
+static enum MHD_Result server_route(struct server *s,
+                                    struct MHD_Connection *conn,
+                                    const char *method, const char *url,
+                                    const struct server_upload *up)
 {
     struct route_in in = {
         .method = method,
@@ -183,6 +191,115 @@ static enum MHD_Result server_answer(struct server *s,
 
     route_handle(s->route, &in, &out);
     return server_send(conn, method, url, &out);
+}
+
+/* Waits up to ms, or until the server stops or the client hangs up; 1
+ * when the client is gone. Each connection has its own thread, so only
+ * this request waits. */
+static int server_hold(struct server *s, struct MHD_Connection *conn,
+                       int64_t ms)
+{
+    const union MHD_ConnectionInfo *ci =
+        MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CONNECTION_FD);
+    int64_t end = clock_mono_ms() + ms;
+    struct pollfd p = {.fd = ci != NULL ? ci->connect_fd : -1,
+                       .events = POLLRDHUP};
+
+    while (!atomic_load(&s->stopping)) {
+        int64_t left = end - clock_mono_ms();
+
+        if (left <= 0)
+            return 0;
+        p.revents = 0;
+        if (poll(&p, 1,
+                 (int)(left < SERVER_SLICE_MS ? left : SERVER_SLICE_MS)) > 0 &&
+            (p.revents & (POLLRDHUP | POLLHUP | POLLERR)))
+            return 1;
+    }
+    return 1;
+}
+
+static void server_log_fault(const char *method, const char *url,
+                             const char *what)
+{
+    char path[SERVER_LOG_PATH];
+
+    server_log_path(url, 1, path, sizeof path);
+    fprintf(stderr, "%.16s %s: fault %s\n", method, path, what);
+}
+
+/* The first bytes of a body, then an error that drops the connection. */
+static ssize_t server_reset_reader(void *cls, uint64_t pos, char *buf,
+                                   size_t max)
+{
+    static const char part[] = "{\"status\":\"ok\",\"request_id\":\"";
+    size_t n = sizeof part - 1;
+
+    (void)cls;
+    if (pos > 0)
+        return MHD_CONTENT_READER_END_WITH_ERROR;
+    if (n > max)
+        n = max;
+    memcpy(buf, part, n);
+    return (ssize_t)n;
+}
+
+static enum MHD_Result server_reset(struct MHD_Connection *conn)
+{
+    struct MHD_Response *resp = MHD_create_response_from_callback(
+        SERVER_RESET_SIZE, 256, server_reset_reader, NULL, NULL);
+    enum MHD_Result ret;
+
+    if (resp == NULL)
+        return MHD_NO;
+    MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE,
+                            "application/json");
+    ret = MHD_queue_response(conn, 200, resp);
+    MHD_destroy_response(resp);
+    return ret;
+}
+
+/* A fault plays the bank; the request still counts as received. */
+static enum MHD_Result server_fault(struct server *s,
+                                    struct MHD_Connection *conn,
+                                    const char *method, const char *url,
+                                    const struct fault_rule *rule, int ep)
+{
+    struct route_out out;
+
+    route_count(s->route, url);
+    if (rule->kind == FAULT_HANG) {
+        server_log_fault(method, url, "hang");
+        server_hold(s, conn, SERVER_HANG_MS);
+        return MHD_NO;
+    }
+    if (rule->kind == FAULT_RESET) {
+        server_log_fault(method, url, "reset");
+        return server_reset(conn);
+    }
+
+    memset(&out, 0, sizeof out);
+    out.retry_after_s = -1;
+    out.known_path = 1;
+    fault_reply(rule, ep, &out);
+    return server_send(conn, method, url, &out);
+}
+
+static enum MHD_Result server_answer(struct server *s,
+                                     struct MHD_Connection *conn,
+                                     const char *method, const char *url,
+                                     const struct server_upload *up)
+{
+    int ep = fault_endpoint_by_path(url);
+    struct fault_rule rule = {.kind = FAULT_NONE};
+
+    if (ep >= 0 && s->route->faults != NULL)
+        fault_take(s->route->faults, ep, clock_mono_ms(), &rule);
+    if (rule.kind == FAULT_DELAY && server_hold(s, conn, rule.ms))
+        return MHD_NO;
+    if (fault_replaces(rule.kind))
+        return server_fault(s, conn, method, url, &rule, ep);
+    return server_route(s, conn, method, url, up);
 }
 
 static enum MHD_Result server_access(void *cls, struct MHD_Connection *conn,
@@ -232,8 +349,15 @@ static void server_completed(void *cls, struct MHD_Connection *conn,
     }
 }
 
-static struct MHD_Daemon *server_listen(struct server *s, int port)
+static struct MHD_Daemon *server_listen(struct server *s, int port,
+                                        const struct server_tls *tls)
 {
+    struct MHD_OptionItem with_tls[] = {
+        {MHD_OPTION_HTTPS_MEM_CERT, 0, (void *)(tls ? tls->cert_pem : NULL)},
+        {MHD_OPTION_HTTPS_MEM_KEY, 0, (void *)(tls ? tls->key_pem : NULL)},
+        {MHD_OPTION_END, 0, NULL},
+    };
+    struct MHD_OptionItem without_tls[] = {{MHD_OPTION_END, 0, NULL}};
     struct sockaddr_in sin;
 
     memset(&sin, 0, sizeof sin);
@@ -242,20 +366,31 @@ static struct MHD_Daemon *server_listen(struct server *s, int port)
     sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
 
     return MHD_start_daemon(
-        MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG, (uint16_t)port,
-        NULL, NULL, server_access, s, MHD_OPTION_SOCK_ADDR, &sin,
+        MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_THREAD_PER_CONNECTION |
+            MHD_USE_ERROR_LOG | (tls != NULL ? MHD_USE_TLS : 0),
+        (uint16_t)port, NULL, NULL, server_access, s, MHD_OPTION_ARRAY,
+        tls != NULL ? with_tls : without_tls, MHD_OPTION_SOCK_ADDR, &sin,
         MHD_OPTION_CONNECTION_LIMIT, (unsigned)SERVER_MAX_CONNECTIONS,
         MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)SERVER_CONN_MEMORY,
         MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)SERVER_IDLE_S,
         MHD_OPTION_NOTIFY_COMPLETED, server_completed, s, MHD_OPTION_END);
 }
 
-struct server *server_start(const struct route *route, int port, char *err,
+struct server *server_start(const struct route *route, int port,
+                            const struct server_tls *tls, char *err,
                             size_t errlen)
 {
-    struct server *s = calloc(1, sizeof *s);
+    struct server *s;
     const union MHD_DaemonInfo *info;
 
+    if (tls != NULL && MHD_is_feature_supported(MHD_FEATURE_TLS) != MHD_YES) {
+        snprintf(err, errlen,
+                 "this libmicrohttpd was built without TLS support, so "
+                 "--tls-cert cannot be served");
+        return NULL;
+    }
+
+    s = calloc(1, sizeof *s);
     if (s == NULL) {
         snprintf(err, errlen, "out of memory");
         return NULL;
@@ -263,10 +398,12 @@ struct server *server_start(const struct route *route, int port, char *err,
     s->route = route;
 
     errno = 0;
-    s->daemon = server_listen(s, port);
+    s->daemon = server_listen(s, port, tls);
     if (s->daemon == NULL) {
-        snprintf(err, errlen, "cannot listen on 127.0.0.1:%d: %s", port,
-                 errno ? strerror(errno) : "libmicrohttpd refused to start");
+        snprintf(err, errlen, "cannot listen on 127.0.0.1:%d: %s%s", port,
+                 errno ? strerror(errno) : "libmicrohttpd refused to start",
+                 tls != NULL ? " (or the TLS key does not fit the certificate)"
+                             : "");
         free(s);
         return NULL;
     }
@@ -290,6 +427,7 @@ void server_stop(struct server *s)
 {
     if (s == NULL)
         return;
+    atomic_store(&s->stopping, 1);
     if (s->daemon != NULL)
         MHD_stop_daemon(s->daemon);
     free(s);

@@ -96,7 +96,7 @@ struct world {
 static const char *const world_counter_names[WORLD_N_COUNT] = {
     "check",        "status",      "token",
     "link",         "link_status", "rejected_signature",
-    "rate_limited", "links_filed",
+    "rate_limited", "links_filed", "personal_info",
 };
 
 struct world *world_new(const struct world_opts *opts)

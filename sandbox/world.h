@@ -68,7 +68,8 @@ enum world_counter {
     WORLD_N_LINK_STATUS,
     WORLD_N_REJECTED_SIGNATURE,
     WORLD_N_RATE_LIMITED,
-    WORLD_N_LINKS_FILED, /* link requests actually filed */
+    WORLD_N_LINKS_FILED,   /* link requests actually filed */
+    WORLD_N_PERSONAL_INFO, /* personal data checks */
     WORLD_N_COUNT
 };
 

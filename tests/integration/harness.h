@@ -91,7 +91,7 @@ static struct harness *harness_new(void)
 
     if (sign_generate_pair(h->priv, h->pub, err, sizeof err) != 0 ||
         sign_generate_pair(h->other_priv, h->other_pub, err, sizeof err) != 0 ||
-        sign_load_private(h->priv, &h->key, err, sizeof err) != 0)
+        sign_load_private(h->priv, NULL, &h->key, err, sizeof err) != 0)
         fail_msg("key pair: %s", err);
     h->sandbox.pid = -1;
     return h;

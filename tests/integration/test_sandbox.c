@@ -276,7 +276,7 @@ static void test_control_revoke(void **state)
 static void test_stats_match_engine(void **state)
 {
     static const char *const names[API_CALL_COUNT] = {
-        "check", "status", "token", "link", "link_status"};
+        "check", "status", "token", "link", "link_status", "personal_info"};
     struct harness *h = *state;
     struct harness_run run = {.inn = INN_CONFIRMS, .want = FLOW_WAITING};
 
