@@ -10,6 +10,7 @@
 #include <jansson.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
@@ -37,6 +38,7 @@ static const char *const call_names[API_CALL_COUNT] = {
     [API_TOKEN] = "token",
     [API_LINK] = "link",
     [API_LINK_STATUS] = "link/status",
+    [API_PERSONAL_INFO] = "npd/taxpayer/check_personal_info",
 };
 
 const char *api_call_name(enum api_call call)
@@ -48,14 +50,26 @@ const char *api_call_name(enum api_call call)
 
 /* Bodies */
 
+/* json_dumps() can return text with a byte missing when it runs out of
+ * memory halfway, so the text is measured first and then written into a
+ * buffer of exactly that size, which cannot fail halfway. */
 static char *dump(json_t *obj)
 {
-    char *s;
+    size_t n;
+    char *s = NULL;
 
     if (obj == NULL)
         return NULL;
 
-    s = json_dumps(obj, JSON_COMPACT);
+    n = json_dumpb(obj, NULL, 0, JSON_COMPACT);
+    if (n > 0)
+        s = malloc(n + 1);
+    if (s != NULL && json_dumpb(obj, s, n, JSON_COMPACT) != n) {
+        free(s);
+        s = NULL;
+    }
+    if (s != NULL)
+        s[n] = '\0';
     json_decref(obj);
     return s;
 }
@@ -111,6 +125,21 @@ char *api_body_link(const char *public_token, const char *inn,
 char *api_body_link_status(const char *link_id)
 {
     return dump(json_pack("{s:s}", "link_request_id", link_id));
+}
+
+char *api_body_fields(const char *const *names, const char *const *values,
+                      size_t n)
+{
+    json_t *obj = json_object();
+    size_t i;
+
+    for (i = 0; obj != NULL && i < n; i++) {
+        if (json_object_set_new(obj, names[i], json_string(values[i])) != 0) {
+            json_decref(obj);
+            obj = NULL;
+        }
+    }
+    return dump(obj);
 }
 
 /* Sanitising */
@@ -238,6 +267,8 @@ static void fail(struct api_reply *out, enum api_fault fault, const char *fmt,
     out->request_id[0] = '\0';
     out->public_token[0] = '\0';
     out->link_id[0] = '\0';
+    out->nfields = 0;
+    out->fields_listed = 0;
 
     if (out->description[0] != '\0')
         return;
@@ -366,6 +397,8 @@ static enum api_verdict code_verdict(enum api_call call, const char *code)
 {
     int check = call == API_CHECK || call == API_STATUS;
 
+    if (call == API_PERSONAL_INFO)
+        return API_VERDICT_NONE;
     if (strcmp(code, "taxpayer_already_bound") == 0)
         return API_VERDICT_LINKED;
     if (check && strcmp(code, "taxpayer_not_bound") == 0)
@@ -566,6 +599,67 @@ static void parse_link_status(const json_t *root, struct api_reply *out)
     out->result = API_RES_OK;
 }
 
+/* Adds one named field; names that do not fit are left out, since no
+ * configured name could equal them. */
+static void add_field(struct api_reply *out, const char *name, int matches)
+{
+    struct api_field *fl;
+
+    if (out->nfields == API_FIELDS_MAX || strlen(name) >= API_FIELD_NAME_MAX)
+        return;
+    fl = &out->fields[out->nfields++];
+    api_sanitize(name, strlen(name), fl->name, sizeof(fl->name));
+    fl->matches = matches;
+}
+
+static int parse_matches(const json_t *obj, struct api_reply *out)
+{
+    const char *key;
+    json_t *v;
+
+    json_object_foreach((json_t *)obj, key, v)
+    {
+        if (!json_is_boolean(v))
+            return -1;
+        add_field(out, key, json_is_true(v));
+    }
+    return 0;
+}
+
+static int parse_mismatched(const json_t *arr, struct api_reply *out)
+{
+    size_t i;
+    json_t *v;
+
+    json_array_foreach(arr, i, v)
+    {
+        if (!json_is_string(v))
+            return -1;
+        add_field(out, json_string_value(v), 0);
+    }
+    out->fields_listed = 1;
+    return 0;
+}
+
+/* Either {"matches": {name: bool}} or {"mismatched_fields": [name]}. */
+static void parse_personal(const json_t *root, struct api_reply *out)
+{
+    json_t *m = json_object_get(root, "matches");
+    json_t *l = json_object_get(root, "mismatched_fields");
+    int rc = -1;
+
+    if (json_is_object(m))
+        rc = parse_matches(m, out);
+    else if (json_is_array(l))
+        rc = parse_mismatched(l, out);
+
+    if (rc != 0) {
+        unexpected(out, "no field results");
+        return;
+    }
+    out->result = API_RES_OK;
+}
+
 static void parse_ok(enum api_call call, const json_t *root,
                      struct api_reply *out)
 {
@@ -588,6 +682,9 @@ static void parse_ok(enum api_call call, const json_t *root,
         break;
     case API_LINK_STATUS:
         parse_link_status(root, out);
+        break;
+    case API_PERSONAL_INFO:
+        parse_personal(root, out);
         break;
     default:
         unexpected(out, "unknown call");
@@ -625,6 +722,15 @@ static void parse_object(enum api_call call, long http, const json_t *root,
         fail(out, API_FAULT_BANK, "unknown status (HTTP %ld)", http);
 }
 
+/* A network fault that names the certificate problem libcurl saw. */
+static void fail_certificate(const char *why, struct api_reply *out)
+{
+    char clean[API_TEXT_MAX];
+
+    api_sanitize(why, strlen(why), clean, sizeof(clean));
+    fail(out, API_FAULT_NETWORK, "certificate refused: %s", clean);
+}
+
 void api_parse(enum api_call call, const struct api_http *in,
                struct api_reply *out)
 {
@@ -633,6 +739,10 @@ void api_parse(enum api_call call, const struct api_http *in,
     memset(out, 0, sizeof(*out));
     out->retry_after_s = in->retry_after_s;
 
+    if (in->transport_error && in->tls_error != NULL) {
+        fail_certificate(in->tls_error, out);
+        return;
+    }
     if (in->transport_error) {
         fail(out, API_FAULT_NETWORK, "%s",
              in->timed_out ? "no answer in time" : "could not connect");

@@ -14,11 +14,12 @@
 #include <stddef.h>
 
 enum api_call {
-    API_CHECK,       /* POST npd/check {"tax_reference"}: documented */
-    API_STATUS,      /* POST npd/request/status {"request_id"}: documented */
-    API_TOKEN,       /* POST token {"self_employed_widget"}: documented */
-    API_LINK,        /* the widget's link request: our assumption */
-    API_LINK_STATUS, /* the link request's state: our assumption */
+    API_CHECK,         /* POST npd/check {"tax_reference"}: documented */
+    API_STATUS,        /* POST npd/request/status {"request_id"}: documented */
+    API_TOKEN,         /* POST token {"self_employed_widget"}: documented */
+    API_LINK,          /* the widget's link request: our assumption */
+    API_LINK_STATUS,   /* the link request's state: our assumption */
+    API_PERSONAL_INFO, /* the data check: body and reply our assumption */
     API_CALL_COUNT
 };
 
@@ -60,12 +61,23 @@ struct api_http {
     const char *body;         /* may be NULL when len is 0 */
     size_t len;
     long retry_after_s; /* from Retry-After, -1 when absent */
+    /* With transport_error: why the server's certificate was refused,
+     * in libcurl's words; NULL for any other failure. */
+    const char *tls_error;
 };
 
 #define API_ID_MAX 128
 #define API_TOKEN_MAX 160
 #define API_CODE_MAX 64
 #define API_TEXT_MAX 160
+#define API_FIELDS_MAX 8
+#define API_FIELD_NAME_MAX 48
+
+/* One field's result in a reply to API_PERSONAL_INFO. */
+struct api_field {
+    char name[API_FIELD_NAME_MAX];
+    int matches; /* 1: as the tax service has it; 0: differs */
+};
 
 struct api_reply {
     enum api_result result;
@@ -79,6 +91,12 @@ struct api_reply {
     char link_id[API_ID_MAX];         /* API_LINK */
     enum api_verdict verdict;         /* API_CHECK or API_STATUS */
     enum api_link_state link_state;   /* API_LINK_STATUS (and API_LINK) */
+    /* API_PERSONAL_INFO: the fields the reply names. With fields_listed
+     * the reply only listed the fields that differ, so any field sent and
+     * not named matched; otherwise a field not named was not checked. */
+    struct api_field fields[API_FIELDS_MAX];
+    size_t nfields;
+    int fields_listed;
 };
 
 /* Reads one reply. Never fails: a reply it cannot trust becomes
@@ -93,6 +111,9 @@ char *api_body_token(const char *inn);
 char *api_body_link(const char *public_token, const char *inn,
                     const char *const *perms, size_t nperms);
 char *api_body_link_status(const char *link_id);
+/* An object of n string members, names[i] = values[i], in that order. */
+char *api_body_fields(const char *const *names, const char *const *values,
+                      size_t n);
 
 /* "npd/check" and so on, for logs and the audit trail. */
 const char *api_call_name(enum api_call call);

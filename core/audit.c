@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <syslog.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -25,6 +26,7 @@ struct audit {
     char *path;
     char agent[AUDIT_NAME_MAX];
     char ssh_client[AUDIT_NAME_MAX]; /* "" when not over SSH */
+    int syslog;                      /* also to syslog */
 };
 
 /* Keys every line has; a caller's pair may not replace them. */
@@ -230,28 +232,60 @@ static int audit_sync(int fd)
     return -1;
 }
 
-static int audit_append(const struct audit *a, json_t *obj, char *err,
-                        size_t errlen)
+/* The event as one compact line with its newline, malloc'd. Measured,
+ * then written into a buffer of that size: json_dumps() can drop a byte
+ * when it runs out of memory halfway. */
+static char *audit_line(json_t *obj, size_t *lenp)
 {
-    char *line = json_dumps(obj, JSON_COMPACT);
-    size_t len;
-    char *buf;
-    int rc;
+    size_t len = json_dumpb(obj, NULL, 0, JSON_COMPACT);
+    char *buf = len > 0 ? malloc(len + 2) : NULL;
 
-    buf = line == NULL ? NULL : realloc(line, strlen(line) + 2);
+    if (buf == NULL || json_dumpb(obj, buf, len, JSON_COMPACT) != len) {
+        free(buf);
+        return NULL;
+    }
+    buf[len] = '\n';
+    buf[len + 1] = '\0';
+    *lenp = len + 1;
+    return buf;
+}
+
+/* Errors stand out at LOG_WARNING; everything else is LOG_INFO. */
+static int audit_priority(const char *event)
+{
+    size_t n = strlen(event);
+
+    if (strcmp(event, "error") == 0 ||
+        (n > 6 && strcmp(event + n - 6, "_error") == 0))
+        return LOG_WARNING;
+    return LOG_INFO;
+}
+
+static int audit_append(const struct audit *a, const char *event, json_t *obj,
+                        char *err, size_t errlen)
+{
+    size_t len = 0;
+    char *buf = audit_line(obj, &len);
+    int ok;
+
     if (buf == NULL) {
-        free(line);
-        audit_err(err, errlen, "audit file %s: out of memory", a->path);
+        audit_err(err, errlen, "audit: out of memory");
         return -1;
     }
-    len = strlen(buf);
-    buf[len++] = '\n';
+    if (a->syslog)
+        syslog(audit_priority(event), "%.*s", (int)(len - 1), buf);
 
-    rc = audit_write_all(a->fd, buf, len) == 0 && audit_sync(a->fd) == 0;
-    if (!rc)
-        audit_err(err, errlen, "audit file %s: %s", a->path, strerror(errno));
+    ok = a->fd < 0 ||
+         (audit_write_all(a->fd, buf, len) == 0 && audit_sync(a->fd) == 0);
+    if (!ok) {
+        const char *why = strerror(errno);
+
+        audit_err(err, errlen, "audit file %s: %s", a->path, why);
+        if (a->syslog)
+            syslog(LOG_WARNING, "audit file %s not written: %s", a->path, why);
+    }
     free(buf);
-    return rc ? 0 : -1;
+    return ok ? 0 : -1;
 }
 
 /* A NULL audit, like one opened without a path, records nothing. */
@@ -261,7 +295,7 @@ int audit_event(struct audit *a, const char *event, const char *inn_masked,
     json_t *obj;
     int rc;
 
-    if (a == NULL || a->fd < 0)
+    if (a == NULL || (a->fd < 0 && !a->syslog))
         return 0;
     if (event == NULL) {
         audit_err(err, errlen, "audit: event has no name");
@@ -271,15 +305,30 @@ int audit_event(struct audit *a, const char *event, const char *inn_masked,
     obj = audit_build(a, event, inn_masked, kv, err, errlen);
     if (obj == NULL)
         return -1;
-    rc = audit_append(a, obj, err, errlen);
+    rc = audit_append(a, event, obj, err, errlen);
     json_decref(obj);
     return rc;
+}
+
+/* authpriv, not user: the lines name the agent and whose data was looked
+ * at, and systems route authpriv to files only administrators read. */
+void audit_set_syslog(struct audit *a, int on)
+{
+    if (a == NULL || a->syslog == !!on)
+        return;
+    a->syslog = !!on;
+    if (on)
+        openlog("npdlink", LOG_PID, LOG_AUTHPRIV);
+    else
+        closelog();
 }
 
 void audit_close(struct audit *a)
 {
     if (a == NULL)
         return;
+    if (a->syslog)
+        closelog();
     if (a->fd >= 0)
         close(a->fd);
     free(a->path);

@@ -20,6 +20,11 @@ struct audit *audit_open(const char *path, char *err, size_t errlen);
 int audit_event(struct audit *a, const char *event, const char *inn_masked,
                 const char *const *kv, char *err, size_t errlen);
 
+/* Sends each event to syslog as well (facility authpriv, the same JSON
+ * line; "error" events and failed writes at LOG_WARNING). Off after
+ * audit_open(). */
+void audit_set_syslog(struct audit *a, int on);
+
 void audit_close(struct audit *a);
 
 #endif

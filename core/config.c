@@ -15,7 +15,11 @@
  *   path.token
  *   path.link
  *   path.link_status
+ *   path.personal_info
  *   audit_file          append-only audit log; empty for none.
+ *   audit_syslog        yes/no: audit events to syslog too; default yes.
+ *   ledger_file         check times shared by every npdlink on the host
+ *                       (see core/ledger.h); empty for none.
  *   permissions         comma-separated codes of A-Z and '_', at most
  *                       CONFIG_MAX_PERMS, no repeats; codes this program
  *                       has no description for are allowed.
@@ -23,10 +27,20 @@
  *   total_timeout_ms    1..600000, default 30000; config_validate checks
  *                       that it is not below connect_timeout_ms.
  *   sandbox             yes/no, true/false or 1/0.
+ *   kiosk               yes/no: no way out to a shell; default no.
+ *   idle_timeout_s      0 (off) to 86400; unset: 120 in kiosk mode, else
+ *                       off (config_idle_s()).
+ *   qr_mode             half, large or colour; default half.
+ *   personal_info.inn_field    member names of the personal data check's
+ *   personal_info.name_fields  body: one name each, and for the name
+ *   personal_info.phone_field  either three (last, first, middle) or one.
  *
  * There is no key to turn TLS verification off, on purpose: a key that
  * looks like one is refused with a reason rather than as merely unknown.
  * No value may hold control characters or exceed CONFIG_STR - 1 bytes.
+ *
+ * config_load_env maps NPDLINK_<KEY> onto the same rules; config_dump
+ * writes the keys back in the file format for --print-config.
  */
 #include "config.h"
 
@@ -51,7 +65,14 @@ enum config_kind {
     CONFIG_CONNECT,
     CONFIG_TOTAL,
     CONFIG_SANDBOX,
+    CONFIG_BOOL,    /* an int field, yes/no */
+    CONFIG_MEMBER,  /* a JSON member name: one name, no ',' */
+    CONFIG_MEMBERS, /* one or three member names, ','-separated */
+    CONFIG_QR,      /* qr_mode: half, large or colour */
+    CONFIG_IDLE,    /* idle_timeout_s: 0 to CONFIG_IDLE_MAX seconds */
 };
+
+#define CONFIG_IDLE_MAX 86400L
 
 struct config_key {
     const char *name;
@@ -74,11 +95,23 @@ static const struct config_key config_keys[] = {
     {"path.token", CONFIG_PATH, CONFIG_PATH_AT(API_TOKEN)},
     {"path.link", CONFIG_PATH, CONFIG_PATH_AT(API_LINK)},
     {"path.link_status", CONFIG_PATH, CONFIG_PATH_AT(API_LINK_STATUS)},
+    {"path.personal_info", CONFIG_PATH, CONFIG_PATH_AT(API_PERSONAL_INFO)},
     {"audit_file", CONFIG_TEXT, CONFIG_FIELD(audit_file)},
+    {"audit_syslog", CONFIG_BOOL, CONFIG_FIELD(audit_syslog)},
+    {"ledger_file", CONFIG_TEXT, CONFIG_FIELD(ledger_file)},
     {"permissions", CONFIG_PERMS, 0},
     {"connect_timeout_ms", CONFIG_CONNECT, 0},
     {"total_timeout_ms", CONFIG_TOTAL, 0},
     {"sandbox", CONFIG_SANDBOX, 0},
+    {"kiosk", CONFIG_BOOL, CONFIG_FIELD(kiosk)},
+    {"idle_timeout_s", CONFIG_IDLE, 0},
+    {"qr_mode", CONFIG_QR, 0},
+    {"personal_info.inn_field", CONFIG_MEMBER,
+     CONFIG_FIELD(personal_info_inn_field)},
+    {"personal_info.name_fields", CONFIG_MEMBERS,
+     CONFIG_FIELD(personal_info_name_fields)},
+    {"personal_info.phone_field", CONFIG_MEMBER,
+     CONFIG_FIELD(personal_info_phone_field)},
 };
 
 static const char *const config_default_paths[API_CALL_COUNT] = {
@@ -87,6 +120,7 @@ static const char *const config_default_paths[API_CALL_COUNT] = {
     [API_TOKEN] = "/api/v1/token",
     [API_LINK] = "/api/v1/self_employed_widget/link",
     [API_LINK_STATUS] = "/api/v1/self_employed_widget/link/status",
+    [API_PERSONAL_INFO] = "/api/v1/npd/taxpayer/check_personal_info",
 };
 
 __attribute__((format(printf, 3, 4))) static void
@@ -122,7 +156,13 @@ void config_defaults(struct config *c)
     for (int i = 0; i < API_CALL_COUNT; i++)
         config_copy(c->paths[i], config_default_paths[i]);
     c->connect_timeout_ms = 10000;
+    c->audit_syslog = 1;
     c->total_timeout_ms = 30000;
+    c->idle_timeout_s = -1;
+    config_copy(c->personal_info_inn_field, "tax_reference");
+    config_copy(c->personal_info_name_fields,
+                "last_name,first_name,middle_name");
+    config_copy(c->personal_info_phone_field, "phone");
 
     /* Out of memory here leaves a shorter list, which config_validate
      * reports as empty at worst. */
@@ -387,6 +427,81 @@ static int config_set_bool(int *dst, const char *name, const char *value,
     return -1;
 }
 
+/* Member names: each non-empty and without spaces, one of them (or, for
+ * a list, one or three), so the body can be built from them. */
+static int config_set_members(char *dst, const char *name, const char *value,
+                              int list, char *err, size_t errlen)
+{
+    size_t count = 1, len = strlen(value);
+
+    for (size_t i = 0; i < len; i++)
+        count += value[i] == ',';
+    if (len == 0 || strchr(value, ' ') != NULL || strstr(value, ",,") ||
+        value[0] == ',' || value[len - 1] == ',' ||
+        len >= API_FIELD_NAME_MAX * 3) {
+        config_err(err, errlen, "%s: names must be non-empty, without spaces",
+                   name);
+        return -1;
+    }
+    if (count != 1 && (!list || count != 3)) {
+        config_err(err, errlen, "%s: %s", name,
+                   list ? "give three names (last, first, middle) or one"
+                        : "give one name");
+        return -1;
+    }
+    config_copy(dst, value);
+    return 0;
+}
+
+static const char *const config_qr_names[CONFIG_QR_MODES] = {
+    [CONFIG_QR_HALF] = "half",
+    [CONFIG_QR_LARGE] = "large",
+    [CONFIG_QR_COLOUR] = "colour",
+};
+
+const char *config_qr_mode_name(int mode)
+{
+    if (mode < 0 || mode >= CONFIG_QR_MODES)
+        return config_qr_names[CONFIG_QR_HALF];
+    return config_qr_names[mode];
+}
+
+static int config_set_qr(struct config *c, const char *value, char *err,
+                         size_t errlen)
+{
+    for (int i = 0; i < CONFIG_QR_MODES; i++) {
+        if (strcmp(value, config_qr_names[i]) == 0) {
+            c->qr_mode = i;
+            return 0;
+        }
+    }
+    config_err(err, errlen, "qr_mode: must be half, large or colour");
+    return -1;
+}
+
+static int config_set_idle(struct config *c, const char *value, char *err,
+                           size_t errlen)
+{
+    size_t n = strspn(value, "0123456789");
+
+    if (n == 0 || value[n] != '\0' || n > 9 ||
+        strtol(value, NULL, 10) > CONFIG_IDLE_MAX) {
+        config_err(err, errlen,
+                   "idle_timeout_s: must be a number from 0 (off) to %ld",
+                   CONFIG_IDLE_MAX);
+        return -1;
+    }
+    c->idle_timeout_s = strtol(value, NULL, 10);
+    return 0;
+}
+
+long config_idle_s(const struct config *c)
+{
+    if (c->idle_timeout_s >= 0)
+        return c->idle_timeout_s;
+    return c->kiosk ? CONFIG_KIOSK_IDLE_S : 0;
+}
+
 static int config_apply(struct config *c, const struct config_key *k,
                         const char *value, char *err, size_t errlen)
 {
@@ -411,6 +526,17 @@ static int config_apply(struct config *c, const struct config_key *k,
                              CONFIG_TOTAL_MAX, err, errlen);
     case CONFIG_SANDBOX:
         return config_set_bool(&c->sandbox, k->name, value, err, errlen);
+    case CONFIG_BOOL:
+        return config_set_bool((int *)(void *)field, k->name, value, err,
+                               errlen);
+    case CONFIG_MEMBER:
+    case CONFIG_MEMBERS:
+        return config_set_members(field, k->name, value,
+                                  k->kind == CONFIG_MEMBERS, err, errlen);
+    case CONFIG_QR:
+        return config_set_qr(c, value, err, errlen);
+    case CONFIG_IDLE:
+        return config_set_idle(c, value, err, errlen);
     }
     return -1;
 }
@@ -553,13 +679,6 @@ static int config_validate_live(const struct config *c, char *err,
                    "partner's private key");
         return -1;
     }
-    if (strncmp(c->base_url, "https://", 8) != 0 &&
-        !config_is_loopback(c->base_url)) {
-        config_err(err, errlen,
-                   "base_url must use https:// (plain http:// only to "
-                   "localhost, 127.0.0.1 or [::1])");
-        return -1;
-    }
     if (strncmp(c->mytax_url, "https://", 8) != 0) {
         config_err(err, errlen, "mytax_url must use https://");
         return -1;
@@ -580,7 +699,202 @@ int config_validate(const struct config *c, char *err, size_t errlen)
         config_err(err, errlen, "permissions: at least one code is needed");
         return -1;
     }
+    /* Signed requests never travel in clear beyond this machine, in
+     * sandbox mode too, so a config file cannot point them elsewhere. */
+    if (strncmp(c->base_url, "https://", 8) != 0 &&
+        !config_is_loopback(c->base_url)) {
+        config_err(err, errlen,
+                   "base_url must use https:// (plain http:// only to "
+                   "localhost, 127.0.0.1 or [::1])");
+        return -1;
+    }
     if (c->sandbox)
         return 0;
     return config_validate_live(c, err, errlen);
+}
+
+#define CONFIG_ENV_PREFIX "NPDLINK_"
+#define CONFIG_MASK_KEEP 4 /* characters of the project id left readable */
+
+/* The variable for a key: NPDLINK_ and the key in capitals, '.' as '_'. */
+static void config_env_name(const char *key, char *out, size_t n)
+{
+    size_t len = strlen(CONFIG_ENV_PREFIX);
+    size_t i;
+
+    snprintf(out, n, "%s", CONFIG_ENV_PREFIX);
+    for (i = 0; key[i] != '\0' && len + i + 1 < n; i++)
+        out[len + i] =
+            key[i] == '.' ? '_' : (char)toupper((unsigned char)key[i]);
+    out[len + i] = '\0';
+}
+
+/* The key a variable sets; NULL for none. name runs for len bytes. */
+static const struct config_key *config_env_key(const char *name, size_t len)
+{
+    char want[64];
+
+    for (size_t i = 0; i < sizeof(config_keys) / sizeof(config_keys[0]); i++) {
+        config_env_name(config_keys[i].name, want, sizeof(want));
+        if (strlen(want) == len && memcmp(want, name, len) == 0)
+            return &config_keys[i];
+    }
+    return NULL;
+}
+
+/* One "NAME=value" entry; 0 for a variable that is not npdlink's. */
+static int config_env_entry(struct config *c, const char *entry, char *err,
+                            size_t errlen)
+{
+    static const char sandbox_exe[] = CONFIG_ENV_PREFIX "SANDBOX";
+    const char *eq = strchr(entry, '=');
+    size_t len = eq == NULL ? 0 : (size_t)(eq - entry);
+    const struct config_key *k;
+    char why[CONFIG_STR + 128];
+
+    if (eq == NULL ||
+        strncmp(entry, CONFIG_ENV_PREFIX, strlen(CONFIG_ENV_PREFIX)) != 0)
+        return 0;
+    if (len == strlen(sandbox_exe) && memcmp(entry, sandbox_exe, len) == 0)
+        return 0;
+
+    k = config_env_key(entry, len);
+    if (k == NULL || k->kind == CONFIG_SANDBOX) {
+        config_err(err, errlen, "%.*s: not a variable npdlink knows",
+                   (int)(len > 64 ? 64 : len), entry);
+        return -1;
+    }
+    if (config_set(c, k->name, eq + 1, why, sizeof(why)) < 0) {
+        config_err(err, errlen, "%.*s: %s", (int)len, entry, why);
+        return -1;
+    }
+    return 0;
+}
+
+int config_load_env(struct config *c, char *const *envp, char *err,
+                    size_t errlen)
+{
+    if (envp == NULL)
+        return 0;
+    for (size_t i = 0; envp[i] != NULL; i++)
+        if (config_env_entry(c, envp[i], err, errlen) < 0)
+            return -1;
+    return 0;
+}
+
+/* A growing string; on out of memory s becomes NULL and stays so. */
+struct config_buf {
+    char *s;
+    size_t len;
+    size_t cap;
+};
+
+__attribute__((format(printf, 2, 3))) static void
+config_buf_add(struct config_buf *b, const char *fmt, ...)
+{
+    va_list ap;
+    int n;
+
+    if (b->s == NULL)
+        return;
+    va_start(ap, fmt);
+    n = vsnprintf(b->s + b->len, b->cap - b->len, fmt, ap);
+    va_end(ap);
+    if (n < 0) {
+        free(b->s);
+        b->s = NULL;
+        return;
+    }
+
+    if ((size_t)n >= b->cap - b->len) {
+        size_t cap = (b->len + (size_t)n + 1) * 2;
+        char *s = realloc(b->s, cap);
+
+        if (s == NULL) {
+            free(b->s);
+            b->s = NULL;
+            return;
+        }
+        b->s = s;
+        b->cap = cap;
+        va_start(ap, fmt);
+        vsnprintf(b->s + b->len, b->cap - b->len, fmt, ap);
+        va_end(ap);
+    }
+    b->len += (size_t)n;
+}
+
+/* The project id shows only its last CONFIG_MASK_KEEP characters, and
+ * none of an id that short. */
+static void config_dump_masked(struct config_buf *b, const char *name,
+                               const char *value)
+{
+    size_t n = strlen(value);
+
+    if (n == 0) {
+        config_buf_add(b, "%s =\n", name);
+        return;
+    }
+    config_buf_add(b, "# %s = ****%s (masked)\n", name,
+                   n > CONFIG_MASK_KEEP ? value + n - CONFIG_MASK_KEEP : "");
+}
+
+static void config_dump_perms(struct config_buf *b, const struct config *c)
+{
+    config_buf_add(b, "permissions =");
+    for (size_t i = 0; i < c->npermissions; i++)
+        config_buf_add(b, "%s%s", i == 0 ? " " : ", ", c->permissions[i]);
+    config_buf_add(b, "\n");
+}
+
+static void config_dump_key(struct config_buf *b, const struct config *c,
+                            const struct config_key *k)
+{
+    const char *field = (const char *)c + k->off;
+
+    switch (k->kind) {
+    case CONFIG_TEXT:
+    case CONFIG_URL:
+    case CONFIG_PATH:
+    case CONFIG_MEMBER:
+    case CONFIG_MEMBERS:
+        if (field == c->project_id)
+            config_dump_masked(b, k->name, field);
+        else
+            config_buf_add(b, field[0] == '\0' ? "%s =%s\n" : "%s = %s\n",
+                           k->name, field);
+        break;
+    case CONFIG_PERMS:
+        config_dump_perms(b, c);
+        break;
+    case CONFIG_CONNECT:
+        config_buf_add(b, "%s = %ld\n", k->name, c->connect_timeout_ms);
+        break;
+    case CONFIG_TOTAL:
+        config_buf_add(b, "%s = %ld\n", k->name, c->total_timeout_ms);
+        break;
+    case CONFIG_SANDBOX:
+        config_buf_add(b, "%s = %s\n", k->name, c->sandbox ? "yes" : "no");
+        break;
+    case CONFIG_BOOL:
+        config_buf_add(b, "%s = %s\n", k->name,
+                       *(const int *)(const void *)field ? "yes" : "no");
+        break;
+    case CONFIG_QR:
+        config_buf_add(b, "%s = %s\n", k->name,
+                       config_qr_mode_name(c->qr_mode));
+        break;
+    case CONFIG_IDLE:
+        config_buf_add(b, "%s = %ld\n", k->name, config_idle_s(c));
+        break;
+    }
+}
+
+char *config_dump(const struct config *c)
+{
+    struct config_buf b = {malloc(1024), 0, 1024};
+
+    for (size_t i = 0; i < sizeof(config_keys) / sizeof(config_keys[0]); i++)
+        config_dump_key(&b, c, &config_keys[i]);
+    return b.s;
 }

@@ -13,13 +13,22 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <jansson.h>
+
 #include "api.h"
 #include "audit.h"
 #include "client.h"
 #include "clock.h"
 #include "inn.h"
+#include "ledger.h"
 #include "net.h"
 #include "sign.h"
+
+/* The bank's gap, and how long another process's claim may stand: its
+ * reply comes within total_timeout_ms. */
+#define ENGINE_GAP_MS 30000
+#define ENGINE_FLIGHT_MARGIN_MS 5000
+#define ENGINE_LOCK_MS 2000
 
 /* Enough to name the INN of a reply that arrives after a reset. */
 #define ENGINE_TAG_LOG 8
@@ -27,6 +36,7 @@
 struct engine_tag {
     unsigned long tag;
     char inn_masked[INN_LEN + 1];
+    char id[API_ID_MAX]; /* the id a status request asks about, or "" */
 };
 
 struct engine {
@@ -35,6 +45,7 @@ struct engine {
     struct client *client;
     struct audit *audit;
     struct flow *flow;
+    struct ledger *ledger; /* NULL: no ledger_file */
 
     char *perms[CONFIG_MAX_PERMS]; /* the flow borrows these */
     size_t nperms;
@@ -43,8 +54,13 @@ struct engine {
     struct engine_tag tags[ENGINE_TAG_LOG];
     unsigned next_tag;
 
+    char paths[API_CALL_COUNT][CONFIG_STR]; /* for the audit trail */
+    char person_fields[3][CONFIG_STR];      /* the flow borrows these */
+    enum flow_state person_from; /* outcome before a personal data check */
+
     enum flow_state last_state;
     char last_masked[INN_LEN + 1];
+    int session_open; /* a session_end is owed */
 
     int stopped;
     int audit_failed; /* since the start of this step */
@@ -72,6 +88,7 @@ static void engine_reason(char *err, size_t errlen, const char *what)
 static void engine_release(struct engine *e)
 {
     flow_free(e->flow);
+    ledger_close(e->ledger);
     client_free(e->client);
     net_free(e->net);
     audit_close(e->audit);
@@ -122,6 +139,93 @@ static int engine_open_net(struct engine *e, const struct config *cfg,
     return 0;
 }
 
+static void engine_audit(struct engine *e, const char *event,
+                         const char *inn_masked, const char *const *kv);
+
+/* A ledger that failed or was rebuilt is written to the audit trail; the
+ * check itself goes on. */
+static void engine_ledger_problem(struct engine *e, const char *why)
+{
+    const char *kv[] = {"reason", why, NULL};
+
+    engine_set_error(e, "check ledger: %s", why);
+    engine_audit(e, "ledger_error", flow_view(e->flow)->inn_masked, kv);
+}
+
+_Static_assert(LEDGER_ID_LEN == 32, "the gate's ids are 32 bytes");
+
+static int engine_gate_id(void *ctx, const char *inn, unsigned char id[32])
+{
+    struct engine *e = ctx;
+
+    return ledger_id(e->ledger, inn, id);
+}
+
+/* The ledger keeps wall-clock time, the one clock all processes share;
+ * the flow's monotonic now_ms is not used. A ledger that fails says "go":
+ * the bank enforces the gap itself with a 429, and a broken shared file
+ * must not stop every desk. */
+static int64_t engine_gate_claim(void *ctx, const unsigned char id[32],
+                                 int64_t now_ms)
+{
+    struct engine *e = ctx;
+    char why[300] = "";
+    int64_t wait =
+        ledger_claim(e->ledger, id, clock_wall_ms(), why, sizeof(why));
+
+    (void)now_ms;
+    if (why[0])
+        engine_ledger_problem(e, why);
+    return wait < 0 ? 0 : wait;
+}
+
+static void engine_gate_release(void *ctx, const unsigned char id[32],
+                                int64_t now_ms)
+{
+    struct engine *e = ctx;
+    char why[300] = "";
+
+    (void)now_ms;
+    ledger_release(e->ledger, id, clock_wall_ms(), why, sizeof(why));
+    if (why[0])
+        engine_ledger_problem(e, why);
+}
+
+static void engine_ledger_gate(struct engine *e, struct flow_config *fc)
+{
+    fc->gate.id = engine_gate_id;
+    fc->gate.claim = engine_gate_claim;
+    fc->gate.release = engine_gate_release;
+    fc->gate.ctx = e;
+}
+
+/* The ledger is opened when configured. A ledger that cannot be opened
+ * stops the start, so a wrong path shows at once; one that fails later
+ * lets checks go on under this process's own gap (engine_gate_claim). */
+static int engine_open_ledger(struct engine *e, const struct config *cfg,
+                              char *err, size_t errlen)
+{
+    struct ledger_opts o = {
+        .gap_ms = ENGINE_GAP_MS,
+        .flight_ms = cfg->total_timeout_ms + ENGINE_FLIGHT_MARGIN_MS,
+        .lock_ms = ENGINE_LOCK_MS,
+    };
+    char why[300] = "";
+
+    if (!cfg->ledger_file[0])
+        return 0;
+
+    e->ledger = ledger_open(cfg->ledger_file, &o, why, sizeof(why));
+    if (!e->ledger) {
+        if (err && errlen > 0)
+            snprintf(err, errlen, "check ledger: %s", why);
+        return -1;
+    }
+    if (why[0])
+        engine_set_error(e, "check ledger: %s", why);
+    return 0;
+}
+
 static int engine_open_flow(struct engine *e, char *err, size_t errlen)
 {
     struct flow_config fc;
@@ -129,6 +233,11 @@ static int engine_open_flow(struct engine *e, char *err, size_t errlen)
     flow_config_defaults(&fc);
     fc.permissions = (const char *const *)e->perms;
     fc.npermissions = e->nperms;
+    fc.person_inn_field = e->person_fields[0];
+    fc.person_name_fields = e->person_fields[1];
+    fc.person_phone_field = e->person_fields[2];
+    if (e->ledger)
+        engine_ledger_gate(e, &fc);
 
     e->flow = flow_new(&fc);
     if (!e->flow) {
@@ -143,6 +252,12 @@ static int engine_open_flow(struct engine *e, char *err, size_t errlen)
 
 struct engine *engine_new(const struct config *cfg, char *err, size_t errlen)
 {
+    return engine_new_key(cfg, NULL, err, errlen);
+}
+
+struct engine *engine_new_key(const struct config *cfg, const char *passphrase,
+                              char *err, size_t errlen)
+{
     struct engine *e = calloc(1, sizeof(*e));
 
     if (!e) {
@@ -155,7 +270,11 @@ struct engine *engine_new(const struct config *cfg, char *err, size_t errlen)
         goto fail;
     }
 
-    if (sign_load_private(cfg->key_file, &e->key, err, errlen) < 0)
+    memcpy(e->paths, cfg->paths, sizeof(e->paths));
+    memcpy(e->person_fields[0], cfg->personal_info_inn_field, CONFIG_STR);
+    memcpy(e->person_fields[1], cfg->personal_info_name_fields, CONFIG_STR);
+    memcpy(e->person_fields[2], cfg->personal_info_phone_field, CONFIG_STR);
+    if (sign_load_private(cfg->key_file, passphrase, &e->key, err, errlen) < 0)
         goto fail;
 
     if (engine_open_net(e, cfg, err, errlen) < 0)
@@ -163,6 +282,10 @@ struct engine *engine_new(const struct config *cfg, char *err, size_t errlen)
 
     e->audit = audit_open(cfg->audit_file, err, errlen);
     if (!e->audit)
+        goto fail;
+    audit_set_syslog(e->audit, cfg->audit_syslog);
+
+    if (engine_open_ledger(e, cfg, err, errlen) < 0)
         goto fail;
 
     if (engine_open_flow(e, err, errlen) < 0)
@@ -242,36 +365,90 @@ static const char *engine_outcome(const struct api_reply *r)
     return "error";
 }
 
-static void engine_remember_tag(struct engine *e, unsigned long tag)
+/* The id a status request asks about, read back from its body. Only
+ * these two bodies are read: the others hold the INN or a token. */
+static void engine_body_id(const struct flow_req *q, char *out, size_t len)
+{
+    const char *key = q->call == API_STATUS        ? "request_id"
+                      : q->call == API_LINK_STATUS ? "link_request_id"
+                                                   : NULL;
+    json_t *root = key ? json_loads(q->body, 0, NULL) : NULL;
+    const char *v = json_string_value(json_object_get(root, key));
+
+    snprintf(out, len, "%s", v ? v : "");
+    json_decref(root);
+}
+
+static void engine_remember_tag(struct engine *e, const struct flow_req *q)
 {
     struct engine_tag *t = &e->tags[e->next_tag % ENGINE_TAG_LOG];
 
-    t->tag = tag;
+    t->tag = q->tag;
     memcpy(t->inn_masked, flow_view(e->flow)->inn_masked,
            sizeof(t->inn_masked));
+    engine_body_id(q, t->id, sizeof(t->id));
     e->next_tag++;
+}
+
+static const struct engine_tag *engine_tag_find(const struct engine *e,
+                                                unsigned long tag)
+{
+    for (int i = 0; i < ENGINE_TAG_LOG; i++) {
+        if (e->tags[i].tag == tag && e->tags[i].inn_masked[0])
+            return &e->tags[i];
+    }
+    return NULL;
 }
 
 /* The masked INN a request was sent for, even after a reset. */
 static const char *engine_tag_inn(const struct engine *e, unsigned long tag)
 {
-    for (int i = 0; i < ENGINE_TAG_LOG; i++) {
-        if (e->tags[i].tag == tag && e->tags[i].inn_masked[0])
-            return e->tags[i].inn_masked;
+    const struct engine_tag *t = engine_tag_find(e, tag);
+
+    return t ? t->inn_masked : flow_view(e->flow)->inn_masked;
+}
+
+/* The bank's id of the request a call is about: the reply's for a new
+ * check or link request, the asked-about one for a status call. The token
+ * call has none: its public token is a credential and is never written. */
+static const char *engine_call_id(const struct engine *e, unsigned long tag,
+                                  const struct api_reply *r)
+{
+    const struct engine_tag *t = engine_tag_find(e, tag);
+
+    switch (FLOW_TAG_CALL(tag)) {
+    case API_CHECK:
+        return r->request_id;
+    case API_LINK:
+        return r->link_id;
+    case API_STATUS:
+    case API_LINK_STATUS:
+        return t ? t->id : "";
+    default:
+        return "";
     }
-    return flow_view(e->flow)->inn_masked;
 }
 
 static void engine_audit_call(struct engine *e, unsigned long tag,
                               const struct api_reply *r, long latency_ms)
 {
+    enum api_call call = FLOW_TAG_CALL(tag);
+    int is_link = call == API_LINK || call == API_LINK_STATUS;
+    const char *id = engine_call_id(e, tag, r);
+    const char *id_key = !id[0]    ? NULL
+                         : is_link ? "link_request_id"
+                                   : "request_id";
+    const char *path = call < API_CALL_COUNT ? e->paths[call] : "";
     char http[24], latency[24];
     const char *kv[] = {
-        "call",        api_call_name(FLOW_TAG_CALL(tag)),
+        "call",        api_call_name(call),
+        "method",      "POST",
+        "path",        path,
         "outcome",     engine_outcome(r),
         "fault",       engine_fault_name(r->fault),
         "http_status", http,
         "latency_ms",  latency,
+        id_key,        id,
         NULL,
     };
 
@@ -329,10 +506,35 @@ static void engine_audit_error(struct engine *e, const struct flow_view *v)
     engine_audit(e, "error", v->inn_masked, kv);
 }
 
-static void engine_audit_end(struct engine *e, const char *reason)
+/* Why a session ended: its outcome when it reached one, else what cut
+ * it short. */
+static const char *engine_end_reason(enum flow_state s, const char *cut)
 {
-    const char *kv[] = {"reason", reason, NULL};
+    switch (s) {
+    case FLOW_LINKED:
+    case FLOW_NOT_SELF_EMPLOYED:
+    case FLOW_ALREADY_LINKED:
+    case FLOW_DECLINED:
+        return flow_state_name(s);
+    default:
+        return cut;
+    }
+}
 
+/* The one session_end of the open session; cut says what ends it when
+ * it has no outcome yet ("reset": the agent moved on). */
+static void engine_audit_end(struct engine *e, const char *cut)
+{
+    int person = e->last_state == FLOW_PERSON_CHECKING ||
+                 e->last_state == FLOW_PERSON_RESULT;
+    const char *why =
+        engine_end_reason(person ? e->person_from : e->last_state, cut);
+    const char *kv[] = {"reason", why, "state", flow_state_name(e->last_state),
+                        NULL};
+
+    if (!e->session_open)
+        return;
+    e->session_open = 0;
     engine_audit(e, "session_end", e->last_masked, kv);
 }
 
@@ -342,6 +544,31 @@ static void engine_audit_verdict(struct engine *e, const char *inn_masked,
     const char *kv[] = {"verdict", verdict, NULL};
 
     engine_audit(e, "verdict", inn_masked, kv);
+}
+
+/* Only whether each field matched: never the data. */
+static void engine_audit_person(struct engine *e, const struct flow_view *v)
+{
+    static const char *const words[] = {"not_checked", "match", "differs"};
+    const enum flow_match *m = v->person;
+    const char *kv[] = {
+        "tax_reference",
+        words[m[FLOW_FIELD_INN]],
+        "last_name",
+        words[m[FLOW_FIELD_LAST]],
+        "first_name",
+        words[m[FLOW_FIELD_FIRST]],
+        "middle_name",
+        words[m[FLOW_FIELD_MIDDLE]],
+        "phone",
+        words[m[FLOW_FIELD_PHONE]],
+        NULL,
+    };
+
+    if (v->fault != API_FAULT_NONE)
+        engine_audit_error(e, v);
+    else
+        engine_audit(e, "personal_info", v->inn_masked, kv);
 }
 
 /* One audit event for arriving in v->state from `from`. */
@@ -379,6 +606,12 @@ static void engine_audit_state(struct engine *e, enum flow_state from,
     case FLOW_ERROR:
         engine_audit_error(e, v);
         break;
+    case FLOW_PERSON_RESULT:
+        engine_audit_person(e, v);
+        break;
+    case FLOW_PERSON_CHECKING:
+        e->person_from = v->person_from;
+        break;
     case FLOW_CHECKING:
         break;
     }
@@ -400,6 +633,8 @@ static void engine_note(struct engine *e)
 
     if (v->state != from)
         engine_audit_state(e, from, v);
+    if (from == FLOW_INN && v->state != FLOW_INN)
+        e->session_open = 1;
 
     e->last_state = v->state;
     if (v->state != FLOW_INN)
@@ -416,6 +651,7 @@ static void engine_deliver(struct engine *e, struct net_done *d, int64_t now_ms)
         .body = d->body,
         .len = d->len,
         .retry_after_s = d->retry_after_s,
+        .tls_error = d->tls_refused ? d->error : NULL,
     };
     struct api_reply r;
 
@@ -455,7 +691,7 @@ static void engine_send_one(struct engine *e, struct flow_req *q,
     const char *key = q->idempotency_key[0] ? q->idempotency_key : NULL;
     char why[200] = "";
 
-    engine_remember_tag(e, q->tag);
+    engine_remember_tag(e, q);
     if (client_send(e->client, q->call, q->body, key, q->tag, why,
                     sizeof(why)) == 0)
         e->sent[q->call]++;
@@ -516,8 +752,33 @@ void engine_free(struct engine *e)
     if (!e)
         return;
 
+    engine_end(e, ENGINE_END_QUIT);
+    engine_release(e);
+}
+
+static const char *engine_end_name(enum engine_end why)
+{
+    switch (why) {
+    case ENGINE_END_QUIT:
+        return "quit";
+    case ENGINE_END_IDLE:
+        return "idle";
+    case ENGINE_END_TERMINAL_GONE:
+        return "terminal_gone";
+    case ENGINE_END_SIGNAL:
+        return "signal";
+    }
+    return "quit";
+}
+
+int engine_end(struct engine *e, enum engine_end why)
+{
+    if (!e)
+        return 0;
+    e->audit_failed = 0;
     engine_note(e);
     if (e->last_state != FLOW_INN)
-        engine_audit_end(e, "quit");
-    engine_release(e);
+        engine_audit_end(e, engine_end_name(why));
+    e->session_open = 0;
+    return e->audit_failed ? -1 : 0;
 }

@@ -21,6 +21,11 @@ struct engine;
 /* Loads the key, opens the audit file, prepares the client. */
 struct engine *engine_new(const struct config *cfg, char *err, size_t errlen);
 
+/* The same, for a key under a passphrase (NULL for none); the passphrase
+ * is not kept. */
+struct engine *engine_new_key(const struct config *cfg, const char *passphrase,
+                              char *err, size_t errlen);
+
 struct flow *engine_flow(struct engine *e);
 
 /* Sleeps until the network, an extra descriptor or the flow's next timer
@@ -42,6 +47,21 @@ unsigned long engine_sent(const struct engine *e, enum api_call call);
 /* Drops everything in flight; no further requests are sent. */
 void engine_stop(struct engine *e);
 
+/* What ends the process, or the session without the agent. */
+enum engine_end {
+    ENGINE_END_QUIT,
+    ENGINE_END_IDLE, /* an idle timer gave up on the customer */
+    ENGINE_END_TERMINAL_GONE,
+    ENGINE_END_SIGNAL,
+};
+
+/* Writes the open session's session_end: its outcome when it reached
+ * one, else why. Each session gets exactly one, also when the agent moves
+ * on (reason "reset"). Returns -1 when it could not be written (the
+ * reason is in engine_error()). */
+int engine_end(struct engine *e, enum engine_end why);
+
+/* Ends any open session as ENGINE_END_QUIT, then frees. */
 void engine_free(struct engine *e);
 
 #endif

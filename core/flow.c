@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "persondata.h"
 #include "sched.h"
 
 #define FLOW_SECRET_LEN 32
@@ -54,6 +55,9 @@ struct flow {
 
     char link_id[API_ID_MAX];
     enum flow_state failed_in; /* what FLOW_ERROR's retry redoes */
+
+    char *person_body; /* the last data check sent, for its retry */
+    unsigned person_sent;
 };
 
 void flow_config_defaults(struct flow_config *cfg)
@@ -64,6 +68,9 @@ void flow_config_defaults(struct flow_config *cfg)
     cfg->status_limit_ms = 60000;
     cfg->status_first_ms = 500;
     cfg->status_max_ms = 4000;
+    cfg->person_inn_field = "tax_reference";
+    cfg->person_name_fields = "last_name,first_name,middle_name";
+    cfg->person_phone_field = "phone";
 }
 
 const char *flow_state_name(enum flow_state s)
@@ -79,6 +86,8 @@ const char *flow_state_name(enum flow_state s)
         [FLOW_DECLINED] = "declined",
         [FLOW_LINKED] = "linked",
         [FLOW_ERROR] = "error",
+        [FLOW_PERSON_CHECKING] = "person_checking",
+        [FLOW_PERSON_RESULT] = "person_result",
     };
 
     if ((unsigned)s >= sizeof(names) / sizeof(names[0]))
@@ -145,6 +154,10 @@ static void flow_forget(struct flow *f)
     inn_wipe(f->inn_id, sizeof(f->inn_id));
     inn_wipe(f->request_id, sizeof(f->request_id));
     inn_wipe(f->link_id, sizeof(f->link_id));
+    if (f->person_body)
+        inn_wipe(f->person_body, strlen(f->person_body));
+    free(f->person_body);
+    f->person_body = NULL;
 
     flow_view_clear(&f->view);
 }
@@ -179,6 +192,9 @@ void flow_free(struct flow *f)
     if (!f)
         return;
 
+    /* Its reply will never come: the gap counts from now instead. */
+    if (f->check_out && f->cfg.gate.release)
+        f->cfg.gate.release(f->cfg.gate.ctx, f->check_id, 0);
     flow_forget(f);
     OPENSSL_cleanse(f->secret, sizeof(f->secret));
     OPENSSL_cleanse(&f->sched, sizeof(f->sched));
@@ -325,6 +341,8 @@ static void flow_fault_local(struct flow *f, enum api_call call,
 static void flow_start_check(struct flow *f, int64_t now_ms)
 {
     if (flow_queue(f, API_CHECK, api_body_check(f->inn), NULL) < 0) {
+        if (f->cfg.gate.release)
+            f->cfg.gate.release(f->cfg.gate.ctx, f->inn_id, now_ms);
         flow_fault_local(f, API_CHECK, "out of memory", now_ms);
         return;
     }
@@ -344,14 +362,25 @@ static void flow_start_check(struct flow *f, int64_t now_ms)
     f->view.refresh_wait_s = 0;
 }
 
-static void flow_start_or_wait(struct flow *f, int64_t now_ms)
+/* Starts a check when both our own gap and the gate allow it; else the
+ * milliseconds to wait. The gate is asked last, since a yes claims. */
+static int64_t flow_try_check(struct flow *f, int64_t now_ms)
 {
     int64_t wait = flow_check_wait(f, now_ms);
 
+    if (wait == 0 && f->cfg.gate.claim)
+        wait = f->cfg.gate.claim(f->cfg.gate.ctx, f->inn_id, now_ms);
+    if (wait == 0)
+        flow_start_check(f, now_ms);
+    return wait;
+}
+
+static void flow_start_or_wait(struct flow *f, int64_t now_ms)
+{
+    int64_t wait = flow_try_check(f, now_ms);
+
     if (wait > 0)
         f->view.next_check_ms = now_ms + wait;
-    else
-        flow_start_check(f, now_ms);
 }
 
 static void flow_send_link_status(struct flow *f, int64_t now_ms)
@@ -568,12 +597,77 @@ static void flow_on_link_status(struct flow *f, const struct api_reply *r,
     }
 }
 
+/* Sends the kept data check again; the body stays for another retry. */
+static void flow_send_person(struct flow *f, int64_t now_ms)
+{
+    char *copy = strdup(f->person_body);
+
+    memset(f->view.person, 0, sizeof(f->view.person));
+    f->view.state = FLOW_PERSON_CHECKING;
+    if (flow_queue(f, API_PERSONAL_INFO, copy, NULL) < 0) {
+        f->view.state = FLOW_PERSON_RESULT;
+        flow_fault_local(f, API_PERSONAL_INFO, "out of memory", now_ms);
+    }
+}
+
+/* A fault keeps the result screen, with the fault and a retry. */
+static void flow_on_person(struct flow *f, const struct api_reply *r,
+                           int64_t now_ms)
+{
+    f->view.state = FLOW_PERSON_RESULT;
+    if (r->result == API_RES_ERROR)
+        flow_fault(f, API_PERSONAL_INFO, r, now_ms);
+    else if (r->result != API_RES_OK)
+        flow_fault_text(f, API_PERSONAL_INFO, API_FAULT_BANK, r->http_status,
+                        "the bank's reply had no answer", now_ms);
+    else {
+        flow_clear_fault(f);
+        persondata_resolve(&f->cfg, f->person_sent, r, f->view.person);
+    }
+}
+
+int flow_personal_info(struct flow *f, const struct flow_person *p,
+                       int64_t now_ms)
+{
+    struct flow_view before = f->view;
+    enum flow_state s = f->view.state;
+    unsigned sent = 0;
+    char *body;
+
+    if ((s != FLOW_LINKED && s != FLOW_ALREADY_LINKED) || f->view.busy)
+        return -1;
+    body = persondata_body(&f->cfg, f->inn, p, &sent);
+    if (!body)
+        return -1;
+
+    free(f->person_body);
+    f->person_body = body;
+    f->person_sent = sent;
+    f->view.person_from = s;
+    flow_send_person(f, now_ms);
+    flow_touch(f, &before);
+    return 0;
+}
+
+/* With a gate, its host-wide key names the INN for both our scheduler and
+ * the gate, so one id serves both and outlives a reset for release(). */
+static int flow_hash_inn(struct flow *f)
+{
+    unsigned int len = 0;
+
+    if (f->cfg.gate.id)
+        return f->cfg.gate.id(f->cfg.gate.ctx, f->inn, f->inn_id);
+    if (!HMAC(EVP_sha256(), f->secret, sizeof(f->secret),
+              (const unsigned char *)f->inn, INN_LEN, f->inn_id, &len))
+        return -1;
+    return 0;
+}
+
 enum inn_verdict flow_submit_inn(struct flow *f, const char *text,
                                  int64_t now_ms)
 {
     struct flow_view before = f->view;
     enum inn_verdict v = inn_check(text);
-    unsigned int len = 0;
 
     if (f->view.state != FLOW_INN)
         return v;
@@ -589,8 +683,7 @@ enum inn_verdict flow_submit_inn(struct flow *f, const char *text,
     inn_mask(f->inn, f->view.inn_masked);
     f->view.state = FLOW_CHECKING;
 
-    if (!HMAC(EVP_sha256(), f->secret, sizeof(f->secret),
-              (const unsigned char *)f->inn, INN_LEN, f->inn_id, &len))
+    if (flow_hash_inn(f) < 0)
         flow_fault_local(f, API_CHECK, "could not hash the INN", now_ms);
     else
         flow_start_or_wait(f, now_ms);
@@ -627,14 +720,13 @@ int flow_refresh(struct flow *f, int64_t now_ms)
     if (f->view.busy || f->checking)
         return 0;
 
-    wait = flow_check_wait(f, now_ms);
+    wait = flow_try_check(f, now_ms);
     if (wait > 0) {
         f->view.refresh_wait_s = (int)((wait + 999) / 1000);
         flow_touch(f, &before);
         return f->view.refresh_wait_s;
     }
 
-    flow_start_check(f, now_ms);
     flow_touch(f, &before);
     return 0;
 }
@@ -664,6 +756,10 @@ int flow_retry(struct flow *f, int64_t now_ms)
 
     if (f->view.state == FLOW_ERROR) {
         flow_retry_error(f, now_ms);
+    } else if (f->view.state == FLOW_PERSON_RESULT &&
+               f->view.fault != API_FAULT_NONE) {
+        flow_clear_fault(f);
+        flow_send_person(f, now_ms);
     } else if (f->view.state == FLOW_DECLINED) {
         inn_wipe(f->link_id, sizeof(f->link_id));
         f->view.state = FLOW_CONSENT;
@@ -763,6 +859,9 @@ static void flow_dispatch(struct flow *f, enum api_call call,
     case API_LINK_STATUS:
         flow_on_link_status(f, r, now_ms);
         break;
+    case API_PERSONAL_INFO:
+        flow_on_person(f, r, now_ms);
+        break;
     default:
         break;
     }
@@ -777,6 +876,8 @@ static void flow_check_answered(struct flow *f, unsigned long tag,
         return;
 
     sched_note(&f->sched, f->check_id, now_ms);
+    if (f->cfg.gate.release)
+        f->cfg.gate.release(f->cfg.gate.ctx, f->check_id, now_ms);
     f->check_out = 0;
     if ((tag >> 8) == f->generation)
         f->last_check_ms = now_ms;

@@ -33,6 +33,47 @@ enum flow_state {
     FLOW_DECLINED,          /* customer declined, or the request failed */
     FLOW_LINKED,            /* linked after our request */
     FLOW_ERROR,             /* no definite answer; retry offered */
+    FLOW_PERSON_CHECKING,   /* linked; the customer's data is being checked */
+    FLOW_PERSON_RESULT,     /* per-field results, or a fault and a retry */
+};
+
+/* The customer's data for npd/taxpayer/check_personal_info, borrowed for
+ * the call. middle may be "" (not everyone has one). */
+struct flow_person {
+    const char *last;
+    const char *first;
+    const char *middle;
+    const char *phone;
+};
+
+enum flow_field {
+    FLOW_FIELD_INN,
+    FLOW_FIELD_LAST,
+    FLOW_FIELD_FIRST,
+    FLOW_FIELD_MIDDLE,
+    FLOW_FIELD_PHONE,
+    FLOW_FIELD_COUNT
+};
+
+enum flow_match {
+    FLOW_MATCH_UNKNOWN, /* not sent, or the reply did not say */
+    FLOW_MATCH_YES,
+    FLOW_MATCH_NO, /* differs from the tax service's records */
+};
+
+/* An outside say over npd/check, for a gap shared with other processes
+ * (core/ledger.c through the engine). All NULL: none. The flow keys the
+ * INN with id() when given, so the key can be the same in every process,
+ * and passes that id to claim() and release(). claim() returns 0 when the
+ * check may go now and is recorded as sent, else the milliseconds to
+ * wait; release() is told when the reply came, even after a reset, and by
+ * flow_free() for a check still out (with now_ms 0: the flow has no clock
+ * then). A gate that keeps time on another clock reads its own. */
+struct flow_gate {
+    int (*id)(void *ctx, const char *inn, unsigned char id[32]);
+    int64_t (*claim)(void *ctx, const unsigned char id[32], int64_t now_ms);
+    void (*release)(void *ctx, const unsigned char id[32], int64_t now_ms);
+    void *ctx;
 };
 
 struct flow_config {
@@ -43,6 +84,13 @@ struct flow_config {
     int64_t status_max_ms;          /* longest pause between status polls */
     const char *const *permissions; /* codes asked for, borrowed */
     size_t npermissions;
+    /* Member names of the personal data check's body, borrowed: the INN,
+     * the name (three comma-separated names for last, first, middle, or
+     * one name for the whole name), the phone. */
+    const char *person_inn_field;   /* "tax_reference" */
+    const char *person_name_fields; /* "last_name,first_name,middle_name" */
+    const char *person_phone_field; /* "phone" */
+    struct flow_gate gate; /* borrowed; zeroed by flow_config_defaults */
 };
 
 /* Fills the defaults: 30 s gap and period, 60 s limit, 0.5 s to 4 s polls. */
@@ -78,6 +126,10 @@ struct flow_view {
     char code[API_CODE_MAX];
     char detail[API_TEXT_MAX];
     int failures; /* failures in a row */
+    /* FLOW_PERSON_RESULT: the state the check started from, and what the
+     * tax service said of each field; never the data itself. */
+    enum flow_state person_from;
+    enum flow_match person[FLOW_FIELD_COUNT];
 };
 
 struct flow;
@@ -100,6 +152,14 @@ int flow_refresh(struct flow *f, int64_t now_ms);
 /* Error screen: tries again what failed. Declined screen: back to consent
  * for a new request. */
 int flow_retry(struct flow *f, int64_t now_ms);
+
+/* Linked or already linked screen: checks the customer's data against
+ * the tax service's records. -1 and nothing sent in any other state,
+ * while busy, or when last, first or phone is empty or the data is not
+ * valid UTF-8. The request is kept, wiped on reset, for flow_retry() on
+ * the result screen after a fault. */
+int flow_personal_info(struct flow *f, const struct flow_person *p,
+                       int64_t now_ms);
 
 /* Back to a clean INN screen; the INN is wiped from memory. */
 void flow_reset(struct flow *f);

@@ -336,6 +336,9 @@ static void done_fill(struct net_xfer *x, CURLcode res, struct net_done *out)
     out->tag = x->tag;
     out->transport_error = (int)res;
     out->timed_out = res == CURLE_OPERATION_TIMEDOUT;
+    out->tls_refused = res == CURLE_PEER_FAILED_VERIFICATION ||
+                       res == CURLE_SSL_CACERT_BADFILE ||
+                       res == CURLE_SSL_ISSUER_ERROR;
     out->retry_after_s = x->retry_after_s;
     curl_easy_getinfo(x->easy, CURLINFO_RESPONSE_CODE, &out->status);
     if (curl_easy_getinfo(x->easy, CURLINFO_TOTAL_TIME_T, &total_us) == 0)

@@ -22,6 +22,7 @@ struct net_done {
     unsigned long tag;   /* as given to net_post */
     int transport_error; /* the CURLcode, 0 when an HTTP answer came */
     int timed_out;
+    int tls_refused; /* the server's certificate did not verify */
     char error[256]; /* libcurl's words when transport_error */
     long status;
     char *content_type; /* malloc'd or NULL */

@@ -52,15 +52,28 @@ static const char *sign_ossl_reason(char *buf, size_t len)
     return buf;
 }
 
-/* Never lets OpenSSL ask for a passphrase on the terminal; notes that one
- * was wanted so the caller can say the key is encrypted. */
-static int sign_no_passphrase(char *buf, int size, int rwflag, void *u)
+/* What the passphrase callback is given and what it saw. */
+struct sign_pass {
+    const char *passphrase; /* NULL: none to give */
+    int asked;              /* the key turned out to be encrypted */
+};
+
+/* Never lets OpenSSL ask on the terminal: it gets the caller's passphrase
+ * or nothing, and the callback notes that one was wanted. */
+static int sign_give_passphrase(char *buf, int size, int rwflag, void *u)
 {
-    (void)buf;
-    (void)size;
+    struct sign_pass *p = u;
+    size_t len;
+
     (void)rwflag;
-    *(int *)u = 1;
-    return -1;
+    p->asked = 1;
+    if (p->passphrase == NULL || size <= 0)
+        return -1;
+    len = strlen(p->passphrase);
+    if (len > (size_t)size)
+        return -1;
+    memcpy(buf, p->passphrase, len);
+    return (int)len;
 }
 
 static int sign_wrap(EVP_PKEY *pkey, const char *path, struct sign_key **out,
@@ -120,29 +133,37 @@ static FILE *sign_open_private(const char *path, char *err, size_t errlen)
     return fp;
 }
 
-int sign_load_private(const char *path, struct sign_key **out, char *err,
-                      size_t errlen)
+/* Why an encrypted key did not load: none given, or the wrong one. */
+static int sign_locked(const char *path, const struct sign_pass *p, char *err,
+                       size_t errlen)
+{
+    ERR_clear_error();
+    if (p->passphrase == NULL) {
+        sign_err(err, errlen, "key file %s is protected by a passphrase", path);
+        return SIGN_NEED_PASSPHRASE;
+    }
+    sign_err(err, errlen,
+             "wrong passphrase for key file %s (or the file is damaged)", path);
+    return -1;
+}
+
+int sign_load_private(const char *path, const char *passphrase,
+                      struct sign_key **out, char *err, size_t errlen)
 {
     char why[256];
     EVP_PKEY *pkey;
-    int wanted_pass = 0;
+    struct sign_pass pass = {passphrase, 0};
     FILE *fp = sign_open_private(path, err, errlen);
 
     *out = NULL;
     if (fp == NULL)
         return -1;
 
-    pkey = PEM_read_PrivateKey(fp, NULL, sign_no_passphrase, &wanted_pass);
+    pkey = PEM_read_PrivateKey(fp, NULL, sign_give_passphrase, &pass);
     fclose(fp);
 
-    if (pkey == NULL && wanted_pass) {
-        ERR_clear_error();
-        sign_err(err, errlen,
-                 "key file %s is protected by a passphrase, which this "
-                 "version cannot use; store the key unencrypted, mode 600",
-                 path);
-        return -1;
-    }
+    if (pkey == NULL && pass.asked)
+        return sign_locked(path, &pass, err, errlen);
     if (pkey == NULL) {
         sign_err(err, errlen, "key file %s holds no PEM private key: %s", path,
                  sign_ossl_reason(why, sizeof(why)));

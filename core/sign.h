@@ -13,10 +13,16 @@
 
 struct sign_key; /* an EVP_PKEY, private or public */
 
+/* sign_load_private's result for a passphrase-protected key loaded with
+ * a NULL passphrase: ask for one and call again. */
+#define SIGN_NEED_PASSPHRASE (-2)
+
 /* Loads a PEM private key. Refuses a file readable by group or others.
- * A passphrase-protected key is refused with a reason in this version. */
-int sign_load_private(const char *path, struct sign_key **out, char *err,
-                      size_t errlen);
+ * passphrase may be NULL; it is only read, never copied or kept. An
+ * encrypted key without one gives SIGN_NEED_PASSPHRASE, with a wrong one
+ * -1 and a reason; other failures -1. */
+int sign_load_private(const char *path, const char *passphrase,
+                      struct sign_key **out, char *err, size_t errlen);
 
 /* Loads a PEM public key (SubjectPublicKeyInfo). */
 int sign_load_public(const char *path, struct sign_key **out, char *err,

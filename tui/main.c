@@ -5,45 +5,34 @@
 #include <getopt.h>
 #include <limits.h>
 #include <poll.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
+#include <openssl/crypto.h>
+
+#include "cli.h"
 #include "client.h"
 #include "clock.h"
 #include "config.h"
 #include "engine.h"
+#include "harden.h"
 #include "intl.h"
+#include "kiosk.h"
+#include "lang.h"
 #include "launch.h"
+#include "main.h"
+#include "passphrase.h"
 #include "screen.h"
+#include "summary.h"
 #include "term.h"
 
-#ifndef NPD_LOCALEDIR
-#define NPD_LOCALEDIR "/usr/local/share/locale"
-#endif
-
 #define MAIN_ERR 600
-#define MAIN_FLAGS 16
 #define MAIN_IDLE_MS 60000     /* longest sleep when nothing is due */
 #define MAIN_EMPTY_READS 20    /* readable turns without a key: EOF */
 #define MAIN_CONFIRM_DELAY_S 5 /* the sandbox customer's thinking time */
-#define MAIN_EXIT_USAGE 2
-#define MAIN_EXIT_FAIL 1
-
-/* A setting given as a flag; applied after every file. */
-struct main_flag {
-    const char *option;
-    const char *key;
-    const char *value;
-};
-
-struct main_args {
-    int sandbox;
-    const char *config_file;
-    struct main_flag flags[MAIN_FLAGS];
-    size_t nflags;
-};
 
 enum main_end {
     MAIN_GO_ON,
@@ -64,6 +53,7 @@ struct main_loop {
     unsigned long error_version;
     int empty_reads;
     int signo;
+    struct kiosk k; /* the idle timer and the quit question */
 };
 
 static const struct option main_options[] = {
@@ -75,6 +65,11 @@ static const struct option main_options[] = {
     {"ca-file", required_argument, NULL, 'a'},
     {"mytax-url", required_argument, NULL, 'm'},
     {"audit-file", required_argument, NULL, 'A'},
+    {"qr-mode", required_argument, NULL, 'Q'},
+    {"kiosk", no_argument, NULL, 'K'},
+    {"print-config", no_argument, NULL, 'P'},
+    {"audit-summary", required_argument, NULL, 'U'},
+    {"date", required_argument, NULL, 'D'},
     {"help", no_argument, NULL, 'h'},
     {"version", no_argument, NULL, 'V'},
     {NULL, 0, NULL, 0},
@@ -99,15 +94,24 @@ static void main_usage(FILE *out)
               "  --ca-file FILE     CA certificates to trust\n"
               "  --mytax-url URL    address shown as the QR code\n"
               "  --audit-file FILE  append the audit trail to FILE\n"
+              "  --qr-mode MODE     draw the QR code as half, large or "
+              "colour\n"
+              "  --kiosk            no way out to a shell; quitting asks "
+              "first\n"
+              "  --print-config     print the settings in effect and exit\n"
+              "  --audit-summary FILE [--date YYYY-MM-DD]\n"
+              "                     print a day's totals from an audit file\n"
               "  --help             show this help\n"
               "  --version          show the version\n\n"
               "Settings are read from /etc/npdlink/npdlink.conf, then "
               "$XDG_CONFIG_HOME/npdlink/npdlink.conf\n"
               "(or ~/.config/npdlink/npdlink.conf), then --config, then "
-              "the flags above.\n"));
+              "NPDLINK_* variables\n"
+              "such as NPDLINK_BASE_URL, then the flags above. See "
+              "npdlink(1) and npdlink.conf(5).\n"));
 }
 
-static const char *main_key_of(int opt)
+const char *main_key_of(int opt)
 {
     switch (opt) {
     case 'b':
@@ -122,6 +126,10 @@ static const char *main_key_of(int opt)
         return "mytax_url";
     case 'A':
         return "audit_file";
+    case 'Q':
+        return "qr_mode";
+    case 'K':
+        return "kiosk";
     }
     return NULL;
 }
@@ -163,7 +171,7 @@ static int main_parse(int argc, char **argv, struct main_args *a)
     opterr = 0;
     while ((opt = getopt_long(argc, argv, ":hV", main_options, NULL)) != -1) {
         if (main_key_of(opt) != NULL) {
-            if (main_flag_add(a, opt, optarg) < 0) {
+            if (main_flag_add(a, opt, optarg ? optarg : "yes") < 0) {
                 fprintf(stderr, "%s", _("npdlink: too many options\n"));
                 return MAIN_EXIT_USAGE;
             }
@@ -176,6 +184,15 @@ static int main_parse(int argc, char **argv, struct main_args *a)
             break;
         case 'c':
             a->config_file = optarg;
+            break;
+        case 'P':
+            a->print_config = 1;
+            break;
+        case 'U':
+            a->audit_summary = optarg;
+            break;
+        case 'D':
+            a->date = optarg;
             break;
         case 'h':
             main_usage(stdout);
@@ -229,6 +246,9 @@ static int main_config(struct config *cfg, const struct main_args *a, char *err,
         config_load_file(cfg, a->config_file, 1, err, errlen) < 0)
         return -1;
 
+    if (config_load_env(cfg, environ, err, errlen) < 0)
+        return -1;
+
     for (size_t i = 0; i < a->nflags; i++) {
         const struct main_flag *fl = &a->flags[i];
 
@@ -237,10 +257,39 @@ static int main_config(struct config *cfg, const struct main_args *a, char *err,
             return -1;
         }
     }
+
+    if (a->sandbox)
+        cfg->sandbox = 1;
     return 0;
 }
 
-static void main_sandbox_stop(void)
+/* --print-config: the settings every layer gave, without starting the
+ * sandbox or the terminal. */
+static int main_print_config(const struct main_args *a)
+{
+    static struct config cfg;
+    char err[MAIN_ERR];
+    char *text;
+
+    config_defaults(&cfg);
+    if (main_config(&cfg, a, err, sizeof(err)) < 0) {
+        config_free(&cfg);
+        fprintf(stderr, "npdlink: %s\n", err);
+        return MAIN_EXIT_USAGE;
+    }
+
+    text = config_dump(&cfg);
+    config_free(&cfg);
+    if (text == NULL) {
+        fprintf(stderr, "%s", _("npdlink: out of memory\n"));
+        return MAIN_EXIT_FAIL;
+    }
+    fputs(text, stdout);
+    free(text);
+    return fflush(stdout) == 0 ? 0 : MAIN_EXIT_FAIL;
+}
+
+void main_sandbox_stop(void)
 {
     if (!main_sandbox_up)
         return;
@@ -333,8 +382,29 @@ static enum main_end main_signals(struct main_loop *l, short revents)
         term_resize();
         l->full = 1;
     }
+
+    /* In kiosk mode Ctrl-C is one more way to ask to quit. */
+    if (bits == TERM_SIG_QUIT && l->signo == SIGINT && kiosk_ask(&l->k)) {
+        l->dirty = 1;
+        return MAIN_GO_ON;
+    }
     if (bits & (TERM_SIG_QUIT | TERM_SIG_HANGUP))
         return MAIN_SIGNAL;
+    return MAIN_GO_ON;
+}
+
+/* A quit key: at once, or in kiosk mode after the question. */
+static enum main_end main_quit_key(struct main_loop *l, int key, int quit)
+{
+    if (l->k.asking) {
+        l->dirty = 1;
+        return kiosk_answer(&l->k, key) ? MAIN_QUIT : MAIN_GO_ON;
+    }
+    if (!quit)
+        return MAIN_GO_ON;
+    if (!kiosk_ask(&l->k))
+        return MAIN_QUIT;
+    l->dirty = 1;
     return MAIN_GO_ON;
 }
 
@@ -351,15 +421,20 @@ static enum main_end main_keys(struct main_loop *l, short revents,
         return MAIN_GO_ON;
 
     while ((key = term_key()) != TERM_NO_KEY) {
-        enum screen_action a = screen_key(l->s, flow_view(l->f), key);
+        int asked = l->k.asking;
+        enum screen_action a =
+            asked ? SCREEN_NONE : screen_key(l->s, flow_view(l->f), key);
 
         got = 1;
-        if (a == SCREEN_QUIT)
+        kiosk_touch(&l->k, key, now_ms);
+        if ((asked || a == SCREEN_QUIT) &&
+            main_quit_key(l, key, a == SCREEN_QUIT) == MAIN_QUIT)
             return MAIN_QUIT;
-        if (a == SCREEN_NONE)
+        if (a == SCREEN_NONE || a == SCREEN_QUIT)
             continue;
         screen_apply(l->s, l->f, a, now_ms);
         l->dirty = 1;
+        l->full |= a == SCREEN_LANGUAGE; /* every cell's text changed */
     }
 
     l->empty_reads = got ? 0 : l->empty_reads + 1;
@@ -377,6 +452,7 @@ static void main_draw(struct main_loop *l, int64_t now_ms)
         return;
 
     screen_draw(l->s, v, now_ms);
+    kiosk_draw(&l->k);
     term_flush(l->full);
     l->dirty = 0;
     l->full = 0;
@@ -385,14 +461,40 @@ static void main_draw(struct main_loop *l, int64_t now_ms)
     l->drawn_clock = clock;
 }
 
-/* Sleeps until a key, a signal, the network, a timer or the next change
- * of the screen's clock. */
+/* 1 while a customer's data, or the quit question, is on screen: what
+ * the idle timer wipes. */
+static int main_has_customer(const struct main_loop *l)
+{
+    return flow_view(l->f)->state != FLOW_INN || l->s->inn_len > 0 ||
+           l->s->show_rejected || l->k.asking;
+}
+
+/* IDLE: nobody pressed a key for the idle timeout: the customer's data
+ * goes and a clean INN screen comes back; the session ends as "idle". */
+static void main_idle(struct main_loop *l, int64_t now_ms)
+{
+    if (kiosk_idle_left(&l->k, main_has_customer(l), now_ms) != 0)
+        return;
+
+    if (engine_end(l->e, ENGINE_END_IDLE) < 0)
+        l->dirty |= screen_set_error(l->s, engine_error(l->e));
+    screen_apply(l->s, l->f, SCREEN_RESET, now_ms);
+    kiosk_idled(&l->k, now_ms);
+    l->full = 1;
+}
+
+/* Sleeps until a key, a signal, the network, a timer, the idle timeout
+ * or the next change of the screen's clock. */
 static void main_wait(struct main_loop *l, struct pollfd fds[2])
 {
-    int wake = screen_wake_ms(flow_view(l->f), clock_mono_ms());
+    int64_t now = clock_mono_ms();
+    int wake = screen_wake_ms(flow_view(l->f), now);
+    int64_t idle = kiosk_idle_left(&l->k, main_has_customer(l), now);
 
     if (wake < 0)
         wake = MAIN_IDLE_MS;
+    if (idle >= 0 && idle < wake)
+        wake = (int)idle;
 
     fds[0] = (struct pollfd){STDIN_FILENO, POLLIN, 0};
     fds[1] = (struct pollfd){term_signal_fd(), POLLIN, 0};
@@ -422,6 +524,7 @@ static enum main_end main_run(struct main_loop *l)
         if (end != MAIN_GO_ON)
             break;
 
+        main_idle(l, now);
         main_step(l, now);
         main_draw(l, clock_mono_ms());
     }
@@ -443,8 +546,39 @@ static int main_default_audit(struct config *cfg, char *err, size_t errlen)
     return config_set(cfg, "audit_file", path, err, errlen);
 }
 
-static int main_setup(const struct main_args *a, struct config *cfg,
-                      struct engine **e, char *err, size_t errlen)
+/* Outside the sandbox, check times are shared through a ledger in the
+ * state directory unless ledger_file names another (a shared one for
+ * desks run by different users). Each sandbox is a bank of its own, so a
+ * sandbox run shares nothing unless asked to. */
+static int main_default_ledger(struct config *cfg, char *err, size_t errlen)
+{
+    char dir[CONFIG_STR], path[CONFIG_STR + 16];
+
+    if (cfg->ledger_file[0] != '\0' || cfg->sandbox)
+        return 0;
+    if (launch_state_dir(dir, sizeof(dir), err, errlen) < 0)
+        return -1;
+    snprintf(path, sizeof(path), "%s/checks.db", dir);
+    return config_set(cfg, "ledger_file", path, err, errlen);
+}
+
+/* Asks for the key's passphrase, if it has one, while the terminal is
+ * still a plain one; the passphrase is wiped as soon as the key is in. */
+static int main_engine(struct config *cfg, struct engine **e, char *err,
+                       size_t errlen)
+{
+    char pass[1024];
+    int got = passphrase_ask(cfg->key_file, pass, sizeof(pass), err, errlen);
+
+    if (got < 0)
+        return MAIN_EXIT_USAGE;
+    *e = engine_new_key(cfg, got ? pass : NULL, err, errlen);
+    OPENSSL_cleanse(pass, sizeof(pass));
+    return *e == NULL ? MAIN_EXIT_USAGE : 0;
+}
+
+int main_setup(const struct main_args *a, struct config *cfg, struct engine **e,
+               char *err, size_t errlen)
 {
     config_defaults(cfg);
     if (main_config(cfg, a, err, errlen) < 0)
@@ -457,11 +591,30 @@ static int main_setup(const struct main_args *a, struct config *cfg,
         return MAIN_EXIT_USAGE;
     }
 
-    if (main_default_audit(cfg, err, errlen) < 0)
+    if (main_default_audit(cfg, err, errlen) < 0 ||
+        main_default_ledger(cfg, err, errlen) < 0)
         return MAIN_EXIT_FAIL;
 
-    *e = engine_new(cfg, err, errlen);
-    return *e == NULL ? MAIN_EXIT_USAGE : 0;
+    return main_engine(cfg, e, err, errlen);
+}
+
+/* Curses, then in kiosk mode the lock: a kiosk that cannot lock the
+ * terminal does not start. */
+static int main_term_start(struct main_loop *l, const struct config *cfg,
+                           char *err, size_t errlen)
+{
+    if (term_init(err, errlen) < 0)
+        return -1;
+
+    kiosk_init(&l->k, cfg, clock_mono_ms());
+    if (kiosk_lock(&l->k) < 0) {
+        term_end();
+        snprintf(err, errlen, "%s",
+                 _("kiosk mode: cannot switch off the terminal's suspend "
+                   "and quit keys"));
+        return -1;
+    }
+    return 0;
 }
 
 static int main_exit_code(enum main_end end, int signo)
@@ -471,12 +624,24 @@ static int main_exit_code(enum main_end end, int signo)
     return end == MAIN_QUIT ? 0 : MAIN_EXIT_FAIL;
 }
 
+static enum engine_end main_end_reason(enum main_end end)
+{
+    if (end == MAIN_SIGNAL)
+        return ENGINE_END_SIGNAL;
+    return end == MAIN_LOST ? ENGINE_END_TERMINAL_GONE : ENGINE_END_QUIT;
+}
+
 /* Ends the session: the engine first (its last audit events), then the
- * terminal, so a final message lands on a normal screen. */
+ * terminal, so a final message lands on a normal screen. A session_end
+ * that could not be written is said there and fails the exit status. */
 static int main_finish(struct main_loop *l, struct config *cfg,
                        enum main_end end)
 {
+    char lost[300] = "";
+
     engine_stop(l->e);
+    if (engine_end(l->e, main_end_reason(end)) < 0)
+        snprintf(lost, sizeof(lost), "%s", engine_error(l->e));
     engine_free(l->e);
     screen_free(l->s);
     term_end();
@@ -485,6 +650,11 @@ static int main_finish(struct main_loop *l, struct config *cfg,
 
     if (end == MAIN_LOST)
         fprintf(stderr, "%s", _("npdlink: the terminal went away\n"));
+    if (lost[0] != '\0') {
+        fprintf(stderr, "npdlink: %s\n", lost);
+        if (end == MAIN_QUIT)
+            return MAIN_EXIT_FAIL;
+    }
     return main_exit_code(end, l->signo);
 }
 
@@ -497,18 +667,36 @@ int main(int argc, char **argv)
     char err[MAIN_ERR] = "";
     int rc;
 
+    /* Before anything holds a secret, for both front ends. */
+    if (harden_process(err, sizeof(err)) < 0) {
+        fprintf(stderr, "npdlink: %s\n", err);
+        return MAIN_EXIT_FAIL;
+    }
+
+    /* The scripting front end: no screen, no curses. */
+    if (argc > 1 && strcmp(argv[1], "check") == 0)
+        return cli_main(argc - 1, argv + 1);
+
     term_locale();
-    bindtextdomain("npdlink", NPD_LOCALEDIR);
-    textdomain("npdlink");
+    lang_init();
 
     rc = main_parse(argc, argv, &args);
     if (rc >= 0)
         return rc;
+    if (args.audit_summary != NULL)
+        return summary_main(args.audit_summary, args.date);
+    if (args.print_config)
+        return main_print_config(&args);
+
+    if (term_probe(err, sizeof(err)) < 0) {
+        fprintf(stderr, "npdlink: %s\n", err);
+        return MAIN_EXIT_USAGE;
+    }
 
     atexit(main_sandbox_stop);
     memset(&l, 0, sizeof(l));
     rc = main_setup(&args, &cfg, &l.e, err, sizeof(err));
-    if (rc == 0 && term_init(err, sizeof(err)) < 0)
+    if (rc == 0 && main_term_start(&l, &cfg, err, sizeof(err)) < 0)
         rc = MAIN_EXIT_FAIL;
     if (rc != 0) {
         engine_free(l.e);

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "intl.h"
+#include "lang.h"
 #include "perm.h"
 #include "term.h"
 #include "waiting.h"
@@ -252,6 +253,16 @@ static enum screen_action key_verdict(struct screen *s, int key)
     return SCREEN_NONE;
 }
 
+/* D opens the data form on both linked screens. */
+static enum screen_action key_already(struct screen *s, int key)
+{
+    if (key == 'd' || key == 'D') {
+        person_open(&s->form);
+        return SCREEN_CHANGED;
+    }
+    return key_verdict(s, key);
+}
+
 /* CONSENT: what Bank 131 asks to do, the terms, and the one key that
  * files the request. */
 static void draw_consent(const struct screen *s, const struct flow_view *v,
@@ -314,7 +325,10 @@ static enum screen_action key_none(struct screen *s, int key)
 
 static enum screen_action key_waiting(struct screen *s, int key)
 {
-    (void)s;
+    if (key == 'm' || key == 'M') {
+        s->qr_mode = (s->qr_mode + 1) % CONFIG_QR_MODES;
+        return SCREEN_CHANGED;
+    }
     if (key == 'r' || key == 'R' || key == KEY_F(5))
         return SCREEN_REFRESH;
     if (key == SCREEN_ESC)
@@ -361,7 +375,8 @@ static void draw_linked(const struct screen *s, const struct flow_view *v,
 
 static enum screen_action key_linked(struct screen *s, int key)
 {
-    (void)s;
+    if (key == 'd' || key == 'D')
+        return key_already(s, key);
     return key == KEY_RESIZE ? SCREEN_NONE : SCREEN_RESET;
 }
 
@@ -399,6 +414,23 @@ static enum screen_action key_error(struct screen *s, int key)
     return SCREEN_NONE;
 }
 
+static void draw_person_checking(const struct screen *s,
+                                 const struct flow_view *v, int64_t now_ms,
+                                 struct text_box *b)
+{
+    (void)s;
+    person_draw_checking(v, now_ms, b);
+}
+
+static void draw_person_result(const struct screen *s,
+                               const struct flow_view *v, int64_t now_ms,
+                               struct text_box *b)
+{
+    (void)s;
+    (void)now_ms;
+    person_draw_result(v, b);
+}
+
 static const struct screen_kind screen_kinds[] = {
     [FLOW_INN] = {draw_inn, key_inn,
                   N_("Enter check   Backspace delete   Esc clear   "
@@ -406,19 +438,58 @@ static const struct screen_kind screen_kinds[] = {
     [FLOW_CHECKING] = {draw_checking, key_cancel, N_("Esc cancel")},
     [FLOW_NOT_SELF_EMPLOYED] = {draw_not_self, key_verdict,
                                 N_("Enter/Esc next customer")},
-    [FLOW_ALREADY_LINKED] = {draw_already, key_verdict,
-                             N_("Enter/Esc next customer")},
+    [FLOW_ALREADY_LINKED] = {draw_already, key_already,
+                             N_("D check the customer's data   "
+                                "Enter/Esc next customer")},
     [FLOW_CONSENT] = {draw_consent, key_consent,
                       N_("Y customer agrees   N/Esc next customer")},
     [FLOW_FILING] = {draw_filing, key_none, N_("Please wait")},
     [FLOW_WAITING] = {waiting_draw, key_waiting,
-                      N_("R/F5 check now   Esc next customer")},
+                      N_("R/F5 check now   M QR mode   Esc next customer")},
     [FLOW_DECLINED] = {draw_declined, key_declined,
                        N_("N new request   Esc next customer")},
-    [FLOW_LINKED] = {draw_linked, key_linked, N_("Any key: next customer")},
+    [FLOW_LINKED] = {draw_linked, key_linked,
+                     N_("D check the customer's data   "
+                        "Any other key: next customer")},
     [FLOW_ERROR] = {draw_error, key_error,
                     N_("R/Enter try again   Esc next customer")},
+    [FLOW_PERSON_CHECKING] = {draw_person_checking, key_none,
+                              N_("Please wait")},
+    [FLOW_PERSON_RESULT] = {draw_person_result, key_linked,
+                            N_("Any key: next customer")},
 };
+
+static const struct screen_kind screen_form_kind = {
+    NULL, NULL, N_("Enter check   Tab next field   Esc back")};
+
+static int screen_form_open(const struct screen *s, const struct flow_view *v)
+{
+    return s->form.open &&
+           (v->state == FLOW_LINKED || v->state == FLOW_ALREADY_LINKED);
+}
+
+static enum screen_action screen_form_key(struct screen *s, int key)
+{
+    switch (person_key(&s->form, key)) {
+    case PERSON_SEND:
+        return SCREEN_PERSON;
+    case PERSON_BACK:
+        person_close(&s->form);
+        return SCREEN_CHANGED;
+    case PERSON_CHANGED:
+        return SCREEN_CHANGED;
+    case PERSON_NONE:
+        break;
+    }
+    return SCREEN_NONE;
+}
+
+/* After a fault the result screen offers R to try again. */
+static int screen_person_retry(const struct flow_view *v, int key)
+{
+    return v->state == FLOW_PERSON_RESULT && v->fault != API_FAULT_NONE &&
+           (key == 'r' || key == 'R');
+}
 
 static const struct screen_kind *screen_kind_of(enum flow_state st)
 {
@@ -434,15 +505,25 @@ void screen_init(struct screen *s, const struct config *cfg, int sandbox)
     s->sandbox = sandbox;
     s->rejected = INN_OK;
     s->have_qr = qr_make(cfg->mytax_url, &s->qr) == 0;
+    s->qr_mode = cfg->qr_mode;
 }
 
 void screen_free(struct screen *s)
 {
     inn_wipe(s->inn, sizeof(s->inn));
     s->inn_len = 0;
+    person_close(&s->form);
     if (s->have_qr)
         qr_free(&s->qr);
     s->have_qr = 0;
+}
+
+/* F2 switches the language on every screen; so does `l` on the INN
+ * screen, where letters mean nothing else. */
+static int screen_is_language(const struct flow_view *v, int key)
+{
+    return key == KEY_F(2) ||
+           (v->state == FLOW_INN && (key == 'l' || key == 'L'));
 }
 
 enum screen_action screen_key(struct screen *s, const struct flow_view *v,
@@ -450,6 +531,12 @@ enum screen_action screen_key(struct screen *s, const struct flow_view *v,
 {
     if (key == KEY_RESIZE)
         return SCREEN_NONE;
+    if (screen_is_language(v, key))
+        return SCREEN_LANGUAGE;
+    if (screen_form_open(s, v))
+        return screen_form_key(s, key);
+    if (screen_person_retry(v, key))
+        return SCREEN_RETRY;
     return screen_kind_of(v->state)->key(s, key);
 }
 
@@ -467,10 +554,25 @@ static void screen_submit(struct screen *s, struct flow *f, int64_t now_ms)
     s->show_rejected = verdict != INN_OK;
 }
 
+/* The form closes, its text wiped, once the flow has the data; data the
+ * flow refuses stays in the form, marked. */
+static void screen_person(struct screen *s, struct flow *f, int64_t now_ms)
+{
+    struct flow_person d = person_data(&s->form);
+
+    if (flow_personal_info(f, &d, now_ms) == 0)
+        person_close(&s->form);
+    else
+        s->form.refused = 1;
+}
+
 void screen_apply(struct screen *s, struct flow *f, enum screen_action a,
                   int64_t now_ms)
 {
     switch (a) {
+    case SCREEN_PERSON:
+        screen_person(s, f, now_ms);
+        break;
     case SCREEN_SUBMIT:
         screen_submit(s, f, now_ms);
         break;
@@ -483,7 +585,11 @@ void screen_apply(struct screen *s, struct flow *f, enum screen_action a,
     case SCREEN_RETRY:
         flow_retry(f, now_ms);
         break;
+    case SCREEN_LANGUAGE:
+        lang_toggle();
+        break;
     case SCREEN_RESET:
+        person_close(&s->form);
         flow_reset(f);
         inn_wipe(s->inn, sizeof(s->inn));
         s->inn_len = 0;
@@ -508,20 +614,25 @@ int screen_set_error(struct screen *s, const char *text)
     return 1;
 }
 
-/* HEADER: the program's purpose, and SANDBOX at the right edge so it
- * stays visible however narrow the window is. */
+/* HEADER: the program's purpose, then at the right edge the language
+ * (EN or RU) and SANDBOX, drawn last so they stay visible however narrow
+ * the window is. */
 static void screen_header(const struct screen *s)
 {
     const char *mark = _("SANDBOX");
-    int x;
+    int x = COLS - 1;
 
     attrset(A_REVERSE);
     mvhline(0, 0, ' ' | A_REVERSE, COLS);
     text_put(0, 1, COLS - 1, _("npdlink — Bank 131 self-employed linking"));
+    if (s->sandbox)
+        x -= text_width(mark) + 1;
+
+    mvhline(0, x - 4 < 0 ? 0 : x - 4, ' ' | A_REVERSE, 5);
+    text_put(0, x - 3 < 0 ? 0 : x - 3, COLS, lang_code());
     if (s->sandbox) {
-        x = COLS - text_width(mark) - 1;
         attrset(term_attr(TERM_PAIR_MARK));
-        text_put(0, x < 0 ? 0 : x, COLS, mark);
+        text_put(0, x + 1 < 0 ? 0 : x + 1, COLS, mark);
     }
     attrset(A_NORMAL);
 }
@@ -555,7 +666,12 @@ void screen_draw(const struct screen *s, const struct flow_view *v,
 
     erase();
     screen_header(s);
-    k->draw(s, v, now_ms, &body);
+    if (screen_form_open(s, v)) {
+        k = &screen_form_kind;
+        person_draw_form(&s->form, &body);
+    } else {
+        k->draw(s, v, now_ms, &body);
+    }
     attrset(A_NORMAL);
     screen_footer(s, k);
 }
@@ -563,6 +679,7 @@ void screen_draw(const struct screen *s, const struct flow_view *v,
 static int screen_animated(const struct flow_view *v)
 {
     return v->state == FLOW_CHECKING || v->state == FLOW_FILING ||
+           v->state == FLOW_PERSON_CHECKING ||
            (v->state == FLOW_WAITING && screen_checking_now(v));
 }
 

@@ -13,17 +13,20 @@
 
 #include "config.h"
 #include "flow.h"
+#include "person.h"
 #include "qr.h"
 #include "text.h"
 
 enum screen_action {
-    SCREEN_NONE,    /* the key meant nothing here */
-    SCREEN_CHANGED, /* the screen's own state changed: redraw */
-    SCREEN_SUBMIT,  /* check the INN typed so far */
-    SCREEN_AGREE,   /* the customer agreed to the permissions */
-    SCREEN_REFRESH, /* ask again now, if the gap allows */
-    SCREEN_RETRY,   /* try again what failed, or file a new request */
-    SCREEN_RESET,   /* next customer: a clean INN screen */
+    SCREEN_NONE,     /* the key meant nothing here */
+    SCREEN_CHANGED,  /* the screen's own state changed: redraw */
+    SCREEN_SUBMIT,   /* check the INN typed so far */
+    SCREEN_AGREE,    /* the customer agreed to the permissions */
+    SCREEN_REFRESH,  /* ask again now, if the gap allows */
+    SCREEN_RETRY,    /* try again what failed, or file a new request */
+    SCREEN_RESET,    /* next customer: a clean INN screen */
+    SCREEN_LANGUAGE, /* switch between English and Russian */
+    SCREEN_PERSON,   /* check the name and phone typed in the form */
     SCREEN_QUIT,
 };
 
@@ -34,11 +37,13 @@ struct screen {
     int sandbox;
     struct qr qr; /* of cfg->mytax_url, made once */
     int have_qr;
+    int qr_mode;           /* the enum config_qr_mode wanted; M cycles it */
     char inn[INN_LEN + 1]; /* digits typed; wiped on submit and clear */
     size_t inn_len;
     enum inn_verdict rejected; /* why the last submit was refused */
     int show_rejected;
     char error[SCREEN_NOTE_MAX]; /* engine trouble, "" when none */
+    struct person_form form;     /* the data form, over a linked screen */
 };
 
 /* Borrows cfg for the screen's lifetime and makes the QR code. */

@@ -6,20 +6,22 @@
 #include <curses.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <langinfo.h>
-#include <locale.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <termios.h>
+#include <term.h>
 #include <unistd.h>
+
+#include "charset.h"
 
 static int term_pipe[2] = {-1, -1};
 static SCREEN *term_screen;
 static int term_up;
 static int term_have_colours;
+static int term_no_colour; /* NO_COLOR was set */
 static int term_exit_hooked;
 
 /* What a crash handler needs to undo curses without calling curses:
@@ -36,13 +38,43 @@ static const int term_fatal[] = {SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGABRT};
 
 void term_locale(void)
 {
-    const char *set;
+    charset_init();
+}
 
-    setlocale(LC_ALL, "");
+static int term_has_cap(const char *cap)
+{
+    const char *v = tigetstr(cap);
 
-    set = nl_langinfo(CODESET);
-    if (set == NULL || strcmp(set, "UTF-8") != 0)
-        setlocale(LC_CTYPE, "C.UTF-8");
+    return v != NULL && v != (char *)-1;
+}
+
+int term_probe(char *err, size_t errlen)
+{
+    const char *name = getenv("TERM");
+    int found = 0, can_move;
+
+    if (name == NULL || name[0] == '\0') {
+        snprintf(err, errlen, "%s", "TERM is not set");
+        return -1;
+    }
+
+    if (setupterm(NULL, STDOUT_FILENO, &found) != OK) {
+        snprintf(err, errlen,
+                 "the terminal type '%s' is not known on this computer (no "
+                 "terminfo entry); set TERM to this terminal's type, such as "
+                 "xterm-256color",
+                 name);
+        return -1;
+    }
+
+    can_move = term_has_cap("cup");
+    del_curterm(cur_term);
+    if (!can_move) {
+        snprintf(err, errlen, "the terminal cannot move its cursor (TERM=%s)",
+                 name);
+        return -1;
+    }
+    return 0;
 }
 
 static void term_on_signal(int sig)
@@ -114,31 +146,42 @@ static void term_undo_add(const char *cap)
     }
 }
 
-/* The QR pair is always black on white, whatever the terminal's own
+/* The QR pairs are always black and white, whatever the terminal's own
  * colours are; the others may sit on the default background. */
 static void term_colours_init(void)
 {
     short bg = COLOR_BLACK;
 
-    if (!has_colors() || start_color() == ERR || COLOR_PAIRS < 5)
+    if (!has_colors() || start_color() == ERR ||
+        COLOR_PAIRS <= TERM_PAIR_QR_DARK)
         return;
 
     if (use_default_colors() == OK)
         bg = -1;
     init_pair(TERM_PAIR_QR, COLOR_BLACK, COLOR_WHITE);
+    init_pair(TERM_PAIR_QR_DARK, COLOR_WHITE, COLOR_BLACK);
     init_pair(TERM_PAIR_ALERT, COLOR_RED, bg);
     init_pair(TERM_PAIR_GOOD, COLOR_GREEN, bg);
     init_pair(TERM_PAIR_MARK, COLOR_BLACK, COLOR_YELLOW);
     term_have_colours = 1;
 }
 
+/* curses itself drops every colour under NO_COLOR; npdlink keeps the
+ * QR's, so it takes the variable out of curses' sight and keeps the
+ * decision to itself. */
+static void term_hide_no_colour(void)
+{
+    const char *v = getenv("NO_COLOR");
+
+    term_no_colour = v != NULL && v[0] != '\0';
+    unsetenv("NO_COLOR");
+}
+
 /* Screens are drawn by moving the cursor; a terminal that cannot (TERM
  * dumb) would show a jumble. */
 static int term_can_move(void)
 {
-    const char *cup = tigetstr("cup");
-
-    return cup != NULL && cup != (char *)-1;
+    return term_has_cap("cup");
 }
 
 static void term_modes(void)
@@ -164,6 +207,7 @@ int term_init(char *err, size_t errlen)
     }
 
     term_saved_ok = tcgetattr(STDIN_FILENO, &term_saved) == 0;
+    term_hide_no_colour();
     term_screen = newterm(NULL, stdout, stdin);
     if (term_screen == NULL) {
         snprintf(err, errlen, "cannot start the terminal (TERM=%s)",
@@ -190,10 +234,40 @@ int term_init(char *err, size_t errlen)
     return 0;
 }
 
+int term_kiosk(void)
+{
+    struct termios t;
+
+    term_catch(SIGTSTP, SIG_IGN, 0);
+    term_catch(SIGQUIT, SIG_IGN, 0);
+    if (!term_up || tcgetattr(STDIN_FILENO, &t) < 0)
+        return -1;
+
+    t.c_cc[VSUSP] = _POSIX_VDISABLE;
+    t.c_cc[VQUIT] = _POSIX_VDISABLE;
+#ifdef VDSUSP
+    t.c_cc[VDSUSP] = _POSIX_VDISABLE;
+#endif
+    if (tcsetattr(STDIN_FILENO, TCSANOW, &t) < 0)
+        return -1;
+
+    /* curses re-applies its saved program modes after a reset: they must
+     * be these. */
+    def_prog_mode();
+    return 0;
+}
+
 void term_end(void)
 {
     if (!term_up)
         return;
+
+    /* Without an alternate screen the last screen would stay, with the
+     * shell's prompt written over its footer. */
+    if (!term_has_cap("rmcup")) {
+        erase();
+        refresh();
+    }
 
     term_up = 0;
     endwin();
@@ -253,18 +327,25 @@ int term_colours(void)
     return term_have_colours;
 }
 
+static int term_is_qr(enum term_pair p)
+{
+    return p == TERM_PAIR_QR || p == TERM_PAIR_QR_DARK;
+}
+
 int term_attr(enum term_pair p)
 {
-    if (!term_have_colours && p == TERM_PAIR_MARK)
+    int plain = !term_have_colours || (term_no_colour && !term_is_qr(p));
+
+    if (plain && p == TERM_PAIR_MARK)
         return A_REVERSE | A_BOLD;
-    if (!term_have_colours)
-        return p == TERM_PAIR_QR ? A_NORMAL : A_BOLD;
+    if (plain)
+        return term_is_qr(p) ? A_NORMAL : A_BOLD;
 
     /* A_PROTECT changes nothing on screen, but makes curses write each
      * light cell as a space instead of wiping runs of them with an
      * erase command: terminals that keep only the background of wiped
      * cells (tmux) would otherwise lose them from screen captures. */
-    if (p == TERM_PAIR_QR)
+    if (term_is_qr(p))
         return COLOR_PAIR(p) | A_PROTECT;
     return COLOR_PAIR(p) | A_BOLD;
 }

@@ -14,10 +14,11 @@
 
 /* Colour pairs; term_attr() gives the attribute to draw each with. */
 enum term_pair {
-    TERM_PAIR_QR = 1, /* black on white, fixed, for the QR code */
-    TERM_PAIR_ALERT,  /* red: errors */
-    TERM_PAIR_GOOD,   /* green: success */
-    TERM_PAIR_MARK,   /* the SANDBOX marker */
+    TERM_PAIR_QR = 1,  /* black on white, fixed, for the QR code */
+    TERM_PAIR_ALERT,   /* red: errors */
+    TERM_PAIR_GOOD,    /* green: success */
+    TERM_PAIR_MARK,    /* the SANDBOX marker */
+    TERM_PAIR_QR_DARK, /* white on black: a dark module drawn as a space */
 };
 
 /* Bits returned by term_take_signals(). */
@@ -25,13 +26,24 @@ enum term_pair {
 #define TERM_SIG_HANGUP 2u /* SIGHUP: the terminal is gone */
 #define TERM_SIG_RESIZE 4u /* SIGWINCH */
 
-/* Sets the locale from the environment; when its character set is not
- * UTF-8, asks for C.UTF-8 character handling instead. Call first. */
+/* Sets the locale from the environment and picks UTF-8 or plain ASCII
+ * output from its character set (see charset.h). Call first. */
 void term_locale(void);
+
+/* Checks, before anything else starts, that TERM names a terminal this
+ * computer has a description of and that can move its cursor. */
+int term_probe(char *err, size_t errlen);
 
 /* Installs the signal handlers, then starts curses on stdin/stdout in
  * cbreak, no echo, keypad and non-blocking key mode. */
 int term_init(char *err, size_t errlen);
+
+/* Kiosk mode, after term_init(): SIGTSTP and SIGQUIT are ignored (the
+ * former replacing curses' own suspend handler) and the terminal's
+ * suspend and quit characters are switched off, so Ctrl-Z and Ctrl-\
+ * reach npdlink as plain keys. term_end() restores the terminal's own
+ * characters. -1 when the terminal modes could not be changed. */
+int term_kiosk(void);
 
 /* Ends curses and gives the terminal back as it was. */
 void term_end(void);
@@ -51,11 +63,14 @@ void term_resize(void);
 /* The next key (curses key codes), or TERM_NO_KEY when none is waiting. */
 int term_key(void);
 
-/* 1 when the QR colour pair is in use. */
+/* 1 when the QR colour pairs are in use. NO_COLOR turns off only the
+ * decorative colours: the code's black and white are what makes it
+ * readable, so they stay. */
 int term_colours(void);
 
-/* The attribute to draw a pair with; without colours an equivalent
- * (bold, or reverse bold for the marker) and nothing for the QR. */
+/* The attribute to draw a pair with; without colours (or under NO_COLOR,
+ * for all but the QR pairs) an equivalent: bold, or reverse bold for the
+ * marker, and nothing for the QR. */
 int term_attr(enum term_pair p);
 
 /* Sends what was drawn to the terminal; full repaints every cell, for

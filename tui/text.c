@@ -11,12 +11,14 @@
 #include <wchar.h>
 #include <wctype.h>
 
+#include "charset.h"
+
 #define TEXT_MAX 2048
 
 /* Decodes s into a malloc'd wide string of *n characters. Bytes that are
  * not valid in the locale and characters that cannot be printed become
  * '?', so widths stay known; '\n' is kept for the wrapper. */
-static wchar_t *text_wide(const char *s, size_t *n)
+static wchar_t *text_decode(const char *s, size_t *n)
 {
     size_t len = strlen(s);
     wchar_t *ws = calloc(len + 1, sizeof(*ws));
@@ -42,6 +44,24 @@ static wchar_t *text_wide(const char *s, size_t *n)
         ws[(*n)++] = c;
         i += used;
     }
+    return ws;
+}
+
+/* text_decode() of what the terminal can show: on an ASCII terminal the
+ * UTF-8 text is transliterated first. */
+static wchar_t *text_wide(const char *s, size_t *n)
+{
+    char *ascii;
+    wchar_t *ws;
+
+    if (charset_utf8())
+        return text_decode(s, n);
+
+    ascii = charset_ascii(s);
+    if (ascii == NULL)
+        return NULL;
+    ws = text_decode(ascii, n);
+    free(ascii);
     return ws;
 }
 

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <time.h>
 
+#include "charset.h"
 #include "clock.h"
 #include "intl.h"
 #include "qrdraw.h"
@@ -106,6 +107,20 @@ static void waiting_steps(const struct screen *s, enum waiting_detail d,
     waiting_list(b, web, 3);
 }
 
+/* The QR mode in use, named as in the qr_mode setting, and why it is
+ * not the one chosen when the locale allows only colour. */
+static void waiting_mode(const struct screen *s, struct text_box *b)
+{
+    int mode = qrdraw_mode(s->qr_mode);
+
+    text_para(b, 0, _("QR mode: %s (M: next mode)"), config_qr_mode_name(mode));
+    if (mode != s->qr_mode && !charset_utf8())
+        text_para(b, 0,
+                  _("Only the colour mode works without a UTF-8 "
+                    "locale; %s was chosen."),
+                  config_qr_mode_name(s->qr_mode));
+}
+
 static void waiting_text(const struct screen *s, const struct flow_view *v,
                          int64_t now_ms, enum waiting_detail d,
                          struct text_box *b)
@@ -118,12 +133,14 @@ static void waiting_text(const struct screen *s, const struct flow_view *v,
     waiting_status(v, now_ms, b);
     if (s->have_qr && !term_colours())
         text_para(b, 0, "%s",
-                  _("This terminal shows no colours: the code is drawn in "
-                    "its own colours and may not scan."));
+                  _("This terminal cannot show the QR code: read the "
+                    "address below to the customer."));
     if (!s->have_qr)
         text_para(b, 0, "%s",
                   _("The QR code could not be made: read the address out "
                     "to the customer."));
+    if (s->have_qr && term_colours())
+        waiting_mode(s, b);
     text_gap(b);
 
     waiting_steps(s, d, b);
@@ -146,13 +163,14 @@ static int waiting_side(const struct screen *s, const struct flow_view *v,
     int qw, qh, tw;
     struct text_box t;
 
-    qrdraw_cells(&s->qr, &qw, &qh);
+    qrdraw_cells(&s->qr, qrdraw_mode(s->qr_mode), &qw, &qh);
     tw = b->w - qw - WAITING_GAP;
     if (tw < WAITING_TEXT_MIN || qh > text_left(b) ||
         waiting_rows(s, v, now_ms, d, tw) > text_left(b))
         return 0;
 
-    qrdraw_draw(&s->qr, b->y, b->x, term_attr(TERM_PAIR_QR));
+    qrdraw_draw(&s->qr, s->qr_mode, b->y, b->x, term_attr(TERM_PAIR_QR),
+                term_attr(TERM_PAIR_QR_DARK));
     t = (struct text_box){b->y, b->x + qw + WAITING_GAP, tw, b->bottom, 0};
     waiting_text(s, v, now_ms, d, &t);
     return 1;
@@ -165,11 +183,12 @@ static int waiting_stacked(const struct screen *s, const struct flow_view *v,
 {
     int qw, qh;
 
-    qrdraw_cells(&s->qr, &qw, &qh);
+    qrdraw_cells(&s->qr, qrdraw_mode(s->qr_mode), &qw, &qh);
     if (qw > b->w || qh + waiting_rows(s, v, now_ms, d, b->w) > text_left(b))
         return 0;
 
-    qrdraw_draw(&s->qr, b->y, b->x, term_attr(TERM_PAIR_QR));
+    qrdraw_draw(&s->qr, s->qr_mode, b->y, b->x, term_attr(TERM_PAIR_QR),
+                term_attr(TERM_PAIR_QR_DARK));
     b->y += qh;
     waiting_text(s, v, now_ms, d, b);
     return 1;
@@ -182,7 +201,7 @@ static void waiting_small(const struct screen *s, const struct flow_view *v,
 {
     int qw, qh, rows, need_w, need_h;
 
-    qrdraw_cells(&s->qr, &qw, &qh);
+    qrdraw_cells(&s->qr, qrdraw_mode(s->qr_mode), &qw, &qh);
     rows = waiting_rows(s, v, now_ms, WAITING_SHORT, WAITING_TEXT_MIN);
     need_w = qw + WAITING_GAP + WAITING_TEXT_MIN + WAITING_CHROME_W;
     need_h = (qh > rows ? qh : rows) + WAITING_CHROME_H;
@@ -201,7 +220,10 @@ void waiting_draw(const struct screen *s, const struct flow_view *v,
 {
     static const enum waiting_detail details[] = {WAITING_FULL, WAITING_SHORT};
 
-    if (!s->have_qr) {
+    /* Without colours the code would come out in the terminal's own
+     * foreground and background, inverted on a dark theme: no code at
+     * all is more honest than one that may not scan. */
+    if (!s->have_qr || !term_colours()) {
         waiting_text(s, v, now_ms, WAITING_FULL, b);
         return;
     }

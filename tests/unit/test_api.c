@@ -499,6 +499,27 @@ static void test_transport_connect(void **state)
     assert_string_equal(r.description, "could not connect");
 }
 
+/* libcurl's words for a refused certificate reach the agent, cleaned. */
+static void test_transport_certificate(void **state)
+{
+    struct api_http in = {0};
+    struct api_reply r;
+
+    (void)state;
+    in.transport_error = 60;
+    in.status = 200;
+    in.retry_after_s = -1;
+    in.tls_error = "SSL certificate problem: \x1b[2Jself-signed certificate";
+    api_parse(API_CHECK, &in, &r);
+
+    assert_int_equal(r.result, API_RES_ERROR);
+    assert_int_equal(r.fault, API_FAULT_NETWORK);
+    assert_int_equal(r.verdict, API_VERDICT_NONE);
+    assert_int_equal(r.http_status, 0);
+    assert_string_equal(r.description, "certificate refused: SSL certificate "
+                                       "problem: self-signed certificate");
+}
+
 /* Sizes: ids refused when too long, descriptions cut */
 
 static void parse_json(enum api_call call, json_t *obj, struct api_reply *r)
@@ -743,7 +764,119 @@ static void test_call_names(void **state)
     assert_string_equal(api_call_name(API_TOKEN), "token");
     assert_string_equal(api_call_name(API_LINK), "link");
     assert_string_equal(api_call_name(API_LINK_STATUS), "link/status");
+    assert_string_equal(api_call_name(API_PERSONAL_INFO),
+                        "npd/taxpayer/check_personal_info");
     assert_string_equal(api_call_name(API_CALL_COUNT), "unknown");
+}
+
+static void parse_person(long status, const char *body, struct api_reply *r)
+{
+    parse_text(API_PERSONAL_INFO, status, "application/json", body,
+               strlen(body), -1, r);
+}
+
+static void test_person_matches_object(void **state)
+{
+    struct api_reply r;
+
+    (void)state;
+    parse_person(200,
+                 "{\"status\":\"ok\",\"matches\":{\"tax_reference\":true,"
+                 "\"last_name\":false,\"phone\":true}}",
+                 &r);
+    assert_int_equal(r.result, API_RES_OK);
+    assert_int_equal(r.nfields, 3);
+    assert_int_equal(r.fields_listed, 0);
+    assert_string_equal(r.fields[0].name, "tax_reference");
+    assert_int_equal(r.fields[0].matches, 1);
+    assert_string_equal(r.fields[1].name, "last_name");
+    assert_int_equal(r.fields[1].matches, 0);
+    assert_int_equal(r.fields[2].matches, 1);
+}
+
+static void test_person_mismatch_list(void **state)
+{
+    struct api_reply r;
+
+    (void)state;
+    parse_person(200,
+                 "{\"status\":\"ok\",\"mismatched_fields\":[\"phone\","
+                 "\"first_name\"]}",
+                 &r);
+    assert_int_equal(r.result, API_RES_OK);
+    assert_int_equal(r.fields_listed, 1);
+    assert_int_equal(r.nfields, 2);
+    assert_string_equal(r.fields[0].name, "phone");
+    assert_int_equal(r.fields[0].matches, 0);
+    assert_string_equal(r.fields[1].name, "first_name");
+
+    parse_person(200, "{\"status\":\"ok\",\"mismatched_fields\":[]}", &r);
+    assert_int_equal(r.result, API_RES_OK);
+    assert_int_equal(r.nfields, 0);
+    assert_int_equal(r.fields_listed, 1);
+}
+
+static void test_person_bad_shapes(void **state)
+{
+    static const char *const bodies[] = {
+        "{\"status\":\"ok\"}",
+        "{\"status\":\"ok\",\"matches\":{\"phone\":\"yes\"}}",
+        "{\"status\":\"ok\",\"matches\":[true]}",
+        "{\"status\":\"ok\",\"mismatched_fields\":[1]}",
+        "{\"status\":\"ok\",\"mismatched_fields\":\"phone\"}",
+    };
+    struct api_reply r;
+
+    (void)state;
+    for (size_t i = 0; i < COUNT(bodies); i++) {
+        parse_person(200, bodies[i], &r);
+        assert_int_equal(r.result, API_RES_ERROR);
+        assert_int_equal(r.fault, API_FAULT_BANK);
+        assert_int_equal(r.nfields, 0);
+        assert_int_equal(r.fields_listed, 0);
+    }
+}
+
+static void test_person_errors(void **state)
+{
+    struct api_reply r;
+
+    (void)state;
+    parse_person(502,
+                 "{\"status\":\"error\",\"error\":{\"code\":"
+                 "\"npd_service_internal_error\",\"description\":\"x\"}}",
+                 &r);
+    assert_int_equal(r.result, API_RES_ERROR);
+    assert_int_equal(r.fault, API_FAULT_TAX_SERVICE);
+
+    parse_person(401,
+                 "{\"status\":\"error\",\"error\":{\"code\":"
+                 "\"authentication_error\"}}",
+                 &r);
+    assert_int_equal(r.fault, API_FAULT_CONFIG);
+
+    /* Not a verdict here: the check is about data, not linking. */
+    parse_person(200,
+                 "{\"status\":\"error\",\"error\":{\"code\":"
+                 "\"taxpayer_already_bound\"}}",
+                 &r);
+    assert_int_equal(r.result, API_RES_ERROR);
+    assert_int_equal(r.verdict, API_VERDICT_NONE);
+
+    parse_person(500, "<html></html>", &r);
+    assert_int_equal(r.fault, API_FAULT_BANK);
+}
+
+static void test_body_fields(void **state)
+{
+    const char *names[] = {"inn", "full_name"};
+    const char *values[] = {"500000000276", "Иванов Иван"};
+
+    (void)state;
+    assert_body(api_body_fields(names, values, 2),
+                "{\"inn\":\"500000000276\",\"full_name\":\"Иванов Иван\"}");
+    values[1] = "\xff";
+    assert_null(api_body_fields(names, values, 2));
 }
 
 int main(void)
@@ -752,6 +885,7 @@ int main(void)
     const struct CMUnitTest others[] = {
         cmocka_unit_test(test_transport_timeout),
         cmocka_unit_test(test_transport_connect),
+        cmocka_unit_test(test_transport_certificate),
         cmocka_unit_test(test_id_lengths),
         cmocka_unit_test(test_link_id_100k_refused),
         cmocka_unit_test(test_token_lengths),
@@ -766,6 +900,11 @@ int main(void)
         cmocka_unit_test(test_body_token),
         cmocka_unit_test(test_body_link),
         cmocka_unit_test(test_body_link_status),
+        cmocka_unit_test(test_person_matches_object),
+        cmocka_unit_test(test_person_mismatch_list),
+        cmocka_unit_test(test_person_bad_shapes),
+        cmocka_unit_test(test_person_errors),
+        cmocka_unit_test(test_body_fields),
         cmocka_unit_test(test_call_names),
     };
     size_t i;

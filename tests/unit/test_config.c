@@ -402,8 +402,18 @@ static void test_validate_sandbox_needs_no_key(void **state)
     struct fixture *f = *state;
 
     assert_int_equal(set(f, "sandbox", "yes"), 0);
-    assert_int_equal(set(f, "base_url", "http://192.0.2.1"), 0);
+    assert_int_equal(set(f, "base_url", "http://127.0.0.1:8080"), 0);
     assert_int_equal(validates(f), 0);
+}
+
+/* sandbox = yes in a file must not let signed requests go out in clear. */
+static void test_validate_sandbox_still_needs_https(void **state)
+{
+    struct fixture *f = *state;
+
+    assert_int_equal(set(f, "sandbox", "yes"), 0);
+    assert_int_equal(set(f, "base_url", "http://192.0.2.1"), 0);
+    assert_int_equal(validates(f), -1);
 }
 
 static void test_validate_https_rules(void **state)
@@ -546,6 +556,289 @@ static void test_file_long_line(void **state)
     free(text);
 }
 
+static int load_env(struct fixture *f, char *const *envp)
+{
+    f->err[0] = '\0';
+    return config_load_env(&f->c, envp, f->err, sizeof(f->err));
+}
+
+static void test_env_over_file(void **state)
+{
+    struct fixture *f = *state;
+    char *env[] = {"HOME=/home/agent",
+                   "NPDLINK_BASE_URL=https://env.example/",
+                   "NPDLINK_PATH_LINK=/v2/link",
+                   "NPDLINK_CONNECT_TIMEOUT_MS=2500",
+                   "NPDLINK_SANDBOX=/opt/npdlink/npdlink-sandbox",
+                   "NPDLINK_AUDIT_FILE=/var/log/npdlink/audit.jsonl",
+                   NULL};
+
+    write_conf(f, "base_url = https://file.example\n"
+                  "project_id = from-file\n"
+                  "path.link = /v1/link\n");
+    assert_int_equal(load(f, 1), 0);
+    assert_int_equal(load_env(f, env), 0);
+
+    assert_string_equal(f->c.base_url, "https://env.example");
+    assert_string_equal(f->c.paths[API_LINK], "/v2/link");
+    assert_int_equal(f->c.connect_timeout_ms, 2500);
+    assert_string_equal(f->c.audit_file, "/var/log/npdlink/audit.jsonl");
+    assert_string_equal(f->c.project_id, "from-file");
+    assert_int_equal(f->c.sandbox, 0);
+}
+
+static void test_env_every_documented_name(void **state)
+{
+    struct fixture *f = *state;
+    char *env[] = {"NPDLINK_PROJECT_ID=p-1",
+                   "NPDLINK_KEY_FILE=/k.pem",
+                   "NPDLINK_CA_FILE=/ca.pem",
+                   "NPDLINK_MYTAX_URL=https://tax.example/p",
+                   "NPDLINK_PATH_LINK_STATUS=/ls",
+                   "NPDLINK_PERMISSIONS=INCOME_LIST",
+                   "NPDLINK_TOTAL_TIMEOUT_MS=40000",
+                   NULL};
+
+    assert_int_equal(load_env(f, env), 0);
+    assert_string_equal(f->c.project_id, "p-1");
+    assert_string_equal(f->c.key_file, "/k.pem");
+    assert_string_equal(f->c.ca_file, "/ca.pem");
+    assert_string_equal(f->c.mytax_url, "https://tax.example/p");
+    assert_string_equal(f->c.paths[API_LINK_STATUS], "/ls");
+    assert_int_equal(f->c.npermissions, 1);
+    assert_string_equal(f->c.permissions[0], "INCOME_LIST");
+    assert_int_equal(f->c.total_timeout_ms, 40000);
+}
+
+static void test_ledger_file_key(void **state)
+{
+    struct fixture *f = *state;
+    char *env[] = {"NPDLINK_LEDGER_FILE=/var/lib/npdlink/checks", NULL};
+    char *text;
+
+    assert_string_equal(f->c.ledger_file, "");
+    assert_int_equal(load_env(f, env), 0);
+    assert_string_equal(f->c.ledger_file, "/var/lib/npdlink/checks");
+    text = config_dump(&f->c);
+    assert_non_null(text);
+    assert_non_null(strstr(text, "\nledger_file = /var/lib/npdlink/checks\n"));
+    free(text);
+    assert_int_equal(set(f, "ledger_file", ""), 0);
+    assert_string_equal(f->c.ledger_file, "");
+}
+
+static void test_flag_over_env(void **state)
+{
+    struct fixture *f = *state;
+    char *env[] = {"NPDLINK_PROJECT_ID=from-env", NULL};
+
+    assert_int_equal(load_env(f, env), 0);
+    assert_string_equal(f->c.project_id, "from-env");
+    assert_int_equal(set(f, "project_id", "from-flag"), 0);
+    assert_string_equal(f->c.project_id, "from-flag");
+}
+
+static void test_env_unknown_variable(void **state)
+{
+    struct fixture *f = *state;
+    char *typo[] = {"NPDLINK_BASEURL=https://x.example", NULL};
+    char *tls[] = {"NPDLINK_VERIFY_TLS=no", NULL};
+    char *lower[] = {"NPDLINK_base_url=https://x.example", NULL};
+
+    assert_int_equal(load_env(f, typo), -1);
+    assert_string_equal(f->err, "NPDLINK_BASEURL: not a variable npdlink "
+                                "knows");
+    assert_int_equal(load_env(f, tls), -1);
+    assert_non_null(strstr(f->err, "NPDLINK_VERIFY_TLS"));
+    assert_int_equal(load_env(f, lower), -1);
+    assert_non_null(strstr(f->err, "NPDLINK_base_url"));
+    assert_string_equal(f->c.base_url, "https://demo.bank131.ru");
+}
+
+static void test_env_bad_value_names_variable(void **state)
+{
+    struct fixture *f = *state;
+    char *url[] = {"NPDLINK_BASE_URL=demo.bank131.ru", NULL};
+    char *ms[] = {"OTHER=1", "NPDLINK_CONNECT_TIMEOUT_MS=soon", NULL};
+
+    assert_int_equal(load_env(f, url), -1);
+    assert_string_equal(f->err, "NPDLINK_BASE_URL: base_url: must start "
+                                "with http:// or https://");
+    assert_int_equal(load_env(f, ms), -1);
+    assert_true(strncmp(f->err, "NPDLINK_CONNECT_TIMEOUT_MS: ", 28) == 0);
+    assert_int_equal(f->c.connect_timeout_ms, 10000);
+}
+
+static void test_env_ignores_others(void **state)
+{
+    struct fixture *f = *state;
+    char *env[] = {"NPDLINK", "NPDLINKS_X=1", "XNPDLINK_Y=2", "PATH=/bin",
+                   NULL};
+
+    assert_int_equal(load_env(f, env), 0);
+    assert_int_equal(load_env(f, NULL), 0);
+    assert_string_equal(f->c.base_url, "https://demo.bank131.ru");
+}
+
+static void test_dump_hides_project_id(void **state)
+{
+    struct fixture *f = *state;
+    char *text;
+
+    assert_int_equal(set(f, "project_id", "partner-4242"), 0);
+    assert_int_equal(set(f, "key_file", "/etc/npdlink/partner.key"), 0);
+    text = config_dump(&f->c);
+    assert_non_null(text);
+    assert_null(strstr(text, "partner-"));
+    assert_non_null(strstr(text, "\n# project_id = ****4242 (masked)\n"));
+    assert_non_null(strstr(text, "\nkey_file = /etc/npdlink/partner.key\n"));
+    assert_non_null(strstr(text, "\nsandbox = no\n"));
+    free(text);
+
+    assert_int_equal(set(f, "project_id", "p42"), 0);
+    text = config_dump(&f->c);
+    assert_non_null(text);
+    assert_non_null(strstr(text, "\n# project_id = **** (masked)\n"));
+    assert_null(strstr(text, "p42"));
+    free(text);
+}
+
+static void test_dump_round_trip(void **state)
+{
+    struct fixture *f = *state;
+    struct config back;
+    char *text;
+    FILE *fp;
+
+    assert_int_equal(set(f, "base_url", "http://127.0.0.1:8080"), 0);
+    assert_int_equal(set(f, "project_id", "partner-4242"), 0);
+    assert_int_equal(set(f, "ca_file", "/etc/ssl/bank.pem"), 0);
+    assert_int_equal(set(f, "path.status", "/v9/status"), 0);
+    assert_int_equal(set(f, "permissions", "INCOME_LIST,NEW_CODE"), 0);
+    assert_int_equal(set(f, "connect_timeout_ms", "700"), 0);
+    assert_int_equal(set(f, "total_timeout_ms", "900"), 0);
+    assert_int_equal(set(f, "sandbox", "true"), 0);
+    text = config_dump(&f->c);
+    assert_non_null(text);
+    fp = fopen(f->file, "w");
+    assert_non_null(fp);
+    assert_true(fputs(text, fp) >= 0);
+    assert_int_equal(fclose(fp), 0);
+    free(text);
+
+    config_defaults(&back);
+    assert_int_equal(
+        config_load_file(&back, f->file, 1, f->err, sizeof(f->err)), 0);
+    assert_string_equal(back.base_url, "http://127.0.0.1:8080");
+    assert_string_equal(back.project_id, "");
+    assert_string_equal(back.key_file, "");
+    assert_string_equal(back.ca_file, "/etc/ssl/bank.pem");
+    assert_string_equal(back.mytax_url, f->c.mytax_url);
+    for (int i = 0; i < API_CALL_COUNT; i++)
+        assert_string_equal(back.paths[i], f->c.paths[i]);
+    assert_string_equal(back.paths[API_STATUS], "/v9/status");
+    assert_int_equal(back.npermissions, 2);
+    assert_string_equal(back.permissions[0], "INCOME_LIST");
+    assert_string_equal(back.permissions[1], "NEW_CODE");
+    assert_int_equal(back.connect_timeout_ms, 700);
+    assert_int_equal(back.total_timeout_ms, 900);
+    assert_int_equal(back.sandbox, 1);
+    config_free(&back);
+}
+
+/* qr_mode takes exactly the three names, and --print-config names it. */
+static void test_qr_mode_key(void **state)
+{
+    struct fixture *f = *state;
+    char *text;
+
+    assert_int_equal(f->c.qr_mode, CONFIG_QR_HALF);
+    assert_int_equal(
+        config_set(&f->c, "qr_mode", "large", f->err, sizeof(f->err)), 0);
+    assert_int_equal(f->c.qr_mode, CONFIG_QR_LARGE);
+    assert_int_equal(
+        config_set(&f->c, "qr_mode", "colour", f->err, sizeof(f->err)), 0);
+    assert_int_equal(f->c.qr_mode, CONFIG_QR_COLOUR);
+
+    assert_int_equal(
+        config_set(&f->c, "qr_mode", "Large", f->err, sizeof(f->err)), -1);
+    assert_string_equal(f->err, "qr_mode: must be half, large or colour");
+    assert_int_equal(f->c.qr_mode, CONFIG_QR_COLOUR);
+
+    text = config_dump(&f->c);
+    assert_non_null(text);
+    assert_non_null(strstr(text, "\nqr_mode = colour\n"));
+    free(text);
+    assert_string_equal(config_qr_mode_name(CONFIG_QR_HALF), "half");
+}
+
+/* The idle timeout: off by default, 120 s once kiosk is on, any value
+ * from 0 to a day when set, whatever kiosk says. */
+static void test_kiosk_and_idle(void **state)
+{
+    struct fixture *f = *state;
+    char *env[] = {"NPDLINK_KIOSK=yes", "NPDLINK_IDLE_TIMEOUT_S=3", NULL};
+
+    assert_int_equal(f->c.kiosk, 0);
+    assert_int_equal(config_idle_s(&f->c), 0);
+    write_conf(f, "kiosk = yes\n");
+    assert_int_equal(load(f, 1), 0);
+    assert_int_equal(f->c.kiosk, 1);
+    assert_int_equal(config_idle_s(&f->c), 120);
+
+    write_conf(f, "kiosk = no\nidle_timeout_s = 0\n");
+    assert_int_equal(load(f, 1), 0);
+    assert_int_equal(config_idle_s(&f->c), 0);
+    assert_int_equal(load_env(f, env), 0);
+    assert_int_equal(f->c.kiosk, 1);
+    assert_int_equal(config_idle_s(&f->c), 3);
+    write_conf(f, "idle_timeout_s = 86400\n");
+    assert_int_equal(load(f, 1), 0);
+    assert_int_equal(config_idle_s(&f->c), 86400);
+
+    load_fails(f, "idle_timeout_s = 86401\n", 1,
+               "idle_timeout_s: must be a number from 0 (off) to 86400");
+    load_fails(f, "idle_timeout_s = -1\n", 1,
+               "idle_timeout_s: must be a number from 0 (off) to 86400");
+    load_fails(f, "kiosk = maybe\n", 1, "kiosk: must be yes or no");
+    assert_int_equal(config_idle_s(&f->c), 86400);
+}
+
+static void test_personal_info_keys(void **state)
+{
+    struct fixture *f = *state;
+    char err[256] = "";
+
+    assert_string_equal(f->c.paths[API_PERSONAL_INFO],
+                        "/api/v1/npd/taxpayer/check_personal_info");
+    assert_string_equal(f->c.personal_info_inn_field, "tax_reference");
+    assert_string_equal(f->c.personal_info_name_fields,
+                        "last_name,first_name,middle_name");
+    assert_string_equal(f->c.personal_info_phone_field, "phone");
+
+    assert_int_equal(config_set(&f->c, "personal_info.name_fields", "full_name",
+                                err, sizeof err),
+                     0);
+    assert_string_equal(f->c.personal_info_name_fields, "full_name");
+    assert_int_equal(
+        config_set(&f->c, "personal_info.name_fields", "a,b", err, sizeof err),
+        -1);
+    assert_non_null(strstr(err, "three names"));
+    assert_int_equal(
+        config_set(&f->c, "personal_info.name_fields", "a,,b", err, sizeof err),
+        -1);
+    assert_int_equal(
+        config_set(&f->c, "personal_info.phone_field", "a,b", err, sizeof err),
+        -1);
+    assert_int_equal(
+        config_set(&f->c, "personal_info.inn_field", "", err, sizeof err), -1);
+    assert_int_equal(
+        config_set(&f->c, "personal_info.inn_field", "inn", err, sizeof err),
+        0);
+    assert_string_equal(f->c.personal_info_inn_field, "inn");
+    assert_string_equal(f->c.personal_info_name_fields, "full_name");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -568,6 +861,7 @@ int main(void)
         T(test_control_characters),
         T(test_validate_live_needs),
         T(test_validate_sandbox_needs_no_key),
+        T(test_validate_sandbox_still_needs_https),
         T(test_validate_https_rules),
         T(test_validate_needs_permissions),
         T(test_file_good),
@@ -575,6 +869,18 @@ int main(void)
         T(test_file_unreadable_dir),
         T(test_file_errors_name_line),
         T(test_file_long_line),
+        T(test_env_over_file),
+        T(test_env_every_documented_name),
+        T(test_ledger_file_key),
+        T(test_personal_info_keys),
+        T(test_flag_over_env),
+        T(test_env_unknown_variable),
+        T(test_env_bad_value_names_variable),
+        T(test_env_ignores_others),
+        T(test_dump_hides_project_id),
+        T(test_dump_round_trip),
+        T(test_qr_mode_key),
+        T(test_kiosk_and_idle),
 #undef T
     };
 

@@ -1049,6 +1049,341 @@ static void test_state_names(void **state)
     assert_string_equal(flow_state_name(FLOW_ERROR), "error");
 }
 
+/* A stand-in for the shared ledger: says "wait" while wait > 0 and
+ * records what it was asked. */
+struct gate_fake {
+    int64_t wait;
+    int ids, claims, releases;
+    unsigned char claim_id[32], release_id[32];
+    int64_t release_at;
+};
+
+static struct gate_fake gate_fake;
+
+static int gate_fake_id(void *ctx, const char *inn, unsigned char id[32])
+{
+    (void)ctx;
+    memset(id, 0x11, 32);
+    id[0] = (unsigned char)inn[10];
+    id[1] = (unsigned char)inn[11];
+    gate_fake.ids++;
+    return 0;
+}
+
+static int64_t gate_fake_claim(void *ctx, const unsigned char id[32],
+                               int64_t now_ms)
+{
+    (void)ctx;
+    (void)now_ms;
+    memcpy(gate_fake.claim_id, id, 32);
+    gate_fake.claims++;
+    return gate_fake.wait;
+}
+
+static void gate_fake_release(void *ctx, const unsigned char id[32],
+                              int64_t now_ms)
+{
+    (void)ctx;
+    memcpy(gate_fake.release_id, id, 32);
+    gate_fake.release_at = now_ms;
+    gate_fake.releases++;
+}
+
+static int rig_setup_gate(void **state)
+{
+    struct rig *r = calloc(1, sizeof(*r));
+    struct flow_config cfg;
+
+    assert_non_null(r);
+    memset(&gate_fake, 0, sizeof(gate_fake));
+    flow_config_defaults(&cfg);
+    cfg.permissions = perms;
+    cfg.npermissions = 2;
+    cfg.gate.id = gate_fake_id;
+    cfg.gate.claim = gate_fake_claim;
+    cfg.gate.release = gate_fake_release;
+    r->f = flow_new(&cfg);
+    assert_non_null(r->f);
+    *state = r;
+    return 0;
+}
+
+static void expect_fake_id(const unsigned char *id)
+{
+    unsigned char want[32];
+
+    gate_fake_id(NULL, INN_LINKABLE, want);
+    gate_fake.ids--;
+    assert_memory_equal(id, want, 32);
+}
+
+/* Another process holds the INN: nothing is sent, the wait is shown as
+ * the next check, and the check goes once the gate allows it. */
+static void test_gate_wait_is_the_next_check(void **state)
+{
+    struct rig *r = *state;
+    const struct flow_view *v = flow_view(r->f);
+
+    gate_fake.wait = 12000;
+    assert_int_equal(flow_submit_inn(r->f, INN_LINKABLE, 0), INN_OK);
+    assert_int_equal(gate_fake.ids, 1);
+    assert_int_equal(gate_fake.claims, 1);
+    expect_fake_id(gate_fake.claim_id);
+    rig_expect_none(r);
+    assert_int_equal(v->state, FLOW_CHECKING);
+    assert_int_equal(v->busy, 0);
+    assert_int_equal(v->next_check_ms, 12000);
+
+    gate_fake.wait = 0;
+    assert_int_equal(rig_run(r, 20000), 1);
+    assert_int_equal(r->req.call, API_CHECK);
+    assert_int_equal(r->now, 12000);
+    assert_int_equal(gate_fake.claims, 2);
+    assert_int_equal(v->next_check_ms, -1);
+
+    r->now = 12300;
+    answer_check_id(r, "req-1");
+    assert_int_equal(gate_fake.releases, 1);
+    assert_int_equal(gate_fake.release_at, 12300);
+    expect_fake_id(gate_fake.release_id);
+}
+
+/* Our own gap is asked first: the gate is not asked (and so claims
+ * nothing) while it runs. */
+static void test_gate_not_asked_inside_own_gap(void **state)
+{
+    struct rig *r = *state;
+
+    assert_int_equal(flow_submit_inn(r->f, INN_LINKABLE, 0), INN_OK);
+    rig_expect(r, API_CHECK);
+    r->now = 100;
+    answer_verdict(r, API_VERDICT_NOT_SELF_EMPLOYED);
+    assert_int_equal(gate_fake.releases, 1);
+
+    flow_reset(r->f);
+    assert_int_equal(flow_submit_inn(r->f, INN_LINKABLE, 5000), INN_OK);
+    assert_int_equal(gate_fake.claims, 1);
+    assert_int_equal(flow_view(r->f)->next_check_ms, 30100);
+}
+
+static void test_gate_wait_on_refresh(void **state)
+{
+    struct rig *r = *state;
+
+    reach_waiting(r);
+    r->now += 31000;
+    gate_fake.wait = 7000;
+    assert_int_equal(flow_refresh(r->f, r->now), 7);
+    assert_int_equal(flow_view(r->f)->refresh_wait_s, 7);
+    rig_expect_none(r);
+
+    gate_fake.wait = 0;
+    assert_int_equal(flow_refresh(r->f, r->now + 7000), 0);
+    rig_expect(r, API_CHECK);
+}
+
+/* A check still out when the flow goes away is released. */
+static void test_gate_released_on_free(void **state)
+{
+    struct rig *r = *state;
+
+    assert_int_equal(flow_submit_inn(r->f, INN_LINKABLE, 0), INN_OK);
+    rig_expect(r, API_CHECK);
+    assert_int_equal(gate_fake.releases, 0);
+
+    flow_free(r->f);
+    r->f = NULL;
+    assert_int_equal(gate_fake.releases, 1);
+    expect_fake_id(gate_fake.release_id);
+}
+
+/* Personal data check */
+
+static const struct flow_person person_ivanov = {"Иванов", "Иван", "Иванович",
+                                                 "+79990000000"};
+
+/* An already linked customer, with the data check offered. */
+static void to_already_linked(struct rig *r)
+{
+    assert_int_equal(flow_submit_inn(r->f, INN_LINKABLE, r->now), INN_OK);
+    rig_expect(r, API_CHECK);
+    answer_verdict(r, API_VERDICT_LINKED);
+    assert_int_equal(flow_view(r->f)->state, FLOW_ALREADY_LINKED);
+}
+
+static void answer_matches(struct rig *r, int last, int phone)
+{
+    struct api_reply rep = ok_reply();
+
+    snprintf(rep.fields[0].name, API_FIELD_NAME_MAX, "tax_reference");
+    rep.fields[0].matches = 1;
+    snprintf(rep.fields[1].name, API_FIELD_NAME_MAX, "last_name");
+    rep.fields[1].matches = last;
+    snprintf(rep.fields[2].name, API_FIELD_NAME_MAX, "phone");
+    rep.fields[2].matches = phone;
+    rep.nfields = 3;
+    rig_reply(r, &rep);
+}
+
+static void test_person_one_request_per_submit(void **state)
+{
+    struct rig *r = *state;
+
+    to_already_linked(r);
+    assert_int_equal(flow_personal_info(r->f, &person_ivanov, r->now), 0);
+    rig_expect(r, API_PERSONAL_INFO);
+    assert_non_null(strstr(r->req.body, "\"last_name\":\"Иванов\""));
+    assert_non_null(strstr(r->req.body, "\"tax_reference\":\"" INN_LINKABLE));
+    assert_non_null(strstr(r->req.body, "\"phone\":\"+79990000000\""));
+    assert_int_equal(flow_view(r->f)->state, FLOW_PERSON_CHECKING);
+
+    /* A second submit while the first is out sends nothing. */
+    assert_int_equal(flow_personal_info(r->f, &person_ivanov, r->now), -1);
+    rig_expect_none(r);
+    assert_int_equal(r->sent[API_PERSONAL_INFO], 1);
+}
+
+static void test_person_results_per_field(void **state)
+{
+    struct rig *r = *state;
+    const struct flow_view *v = flow_view(r->f);
+
+    to_already_linked(r);
+    flow_personal_info(r->f, &person_ivanov, r->now);
+    rig_expect(r, API_PERSONAL_INFO);
+    answer_matches(r, 1, 0);
+
+    assert_int_equal(v->state, FLOW_PERSON_RESULT);
+    assert_int_equal(v->person_from, FLOW_ALREADY_LINKED);
+    assert_int_equal(v->person[FLOW_FIELD_INN], FLOW_MATCH_YES);
+    assert_int_equal(v->person[FLOW_FIELD_LAST], FLOW_MATCH_YES);
+    assert_int_equal(v->person[FLOW_FIELD_PHONE], FLOW_MATCH_NO);
+    /* Sent, but the reply did not say. */
+    assert_int_equal(v->person[FLOW_FIELD_FIRST], FLOW_MATCH_UNKNOWN);
+    assert_int_equal(v->fault, API_FAULT_NONE);
+    rig_expect_none(r);
+}
+
+static void test_person_listed_mismatches(void **state)
+{
+    struct rig *r = *state;
+    struct flow_person p = person_ivanov;
+    struct api_reply rep = ok_reply();
+    const struct flow_view *v = flow_view(r->f);
+
+    p.middle = "";
+    to_already_linked(r);
+    flow_personal_info(r->f, &p, r->now);
+    rig_expect(r, API_PERSONAL_INFO);
+    assert_null(strstr(r->req.body, "middle_name"));
+
+    snprintf(rep.fields[0].name, API_FIELD_NAME_MAX, "first_name");
+    rep.nfields = 1;
+    rep.fields_listed = 1;
+    rig_reply(r, &rep);
+
+    assert_int_equal(v->person[FLOW_FIELD_FIRST], FLOW_MATCH_NO);
+    assert_int_equal(v->person[FLOW_FIELD_LAST], FLOW_MATCH_YES);
+    assert_int_equal(v->person[FLOW_FIELD_PHONE], FLOW_MATCH_YES);
+    /* Not sent, so not checked. */
+    assert_int_equal(v->person[FLOW_FIELD_MIDDLE], FLOW_MATCH_UNKNOWN);
+}
+
+static void test_person_fault_then_retry(void **state)
+{
+    struct rig *r = *state;
+    const struct flow_view *v = flow_view(r->f);
+    char *first;
+
+    to_already_linked(r);
+    flow_personal_info(r->f, &person_ivanov, r->now);
+    rig_expect(r, API_PERSONAL_INFO);
+    first = strdup(r->req.body);
+    answer_fault(r, API_FAULT_TAX_SERVICE, 502, "npd_service_internal_error",
+                 "down");
+
+    assert_int_equal(v->state, FLOW_PERSON_RESULT);
+    assert_int_equal(v->fault, API_FAULT_TAX_SERVICE);
+    assert_int_equal(v->failed_call, API_PERSONAL_INFO);
+    assert_int_equal(v->person[FLOW_FIELD_LAST], FLOW_MATCH_UNKNOWN);
+
+    assert_int_equal(flow_retry(r->f, r->now), 0);
+    rig_expect(r, API_PERSONAL_INFO);
+    assert_string_equal(r->req.body, first);
+    free(first);
+    answer_matches(r, 1, 1);
+    assert_int_equal(v->fault, API_FAULT_NONE);
+    assert_int_equal(v->person[FLOW_FIELD_PHONE], FLOW_MATCH_YES);
+
+    /* Without a fault there is nothing to retry. */
+    assert_int_equal(flow_retry(r->f, r->now), -1);
+    rig_expect_none(r);
+}
+
+static void test_person_refused_elsewhere(void **state)
+{
+    struct rig *r = *state;
+    struct flow_person p = person_ivanov;
+
+    assert_int_equal(flow_personal_info(r->f, &person_ivanov, r->now), -1);
+    to_already_linked(r);
+    p.phone = " ";
+    assert_int_equal(flow_personal_info(r->f, &p, r->now), -1);
+    p = person_ivanov;
+    p.last = "\xff\xfe";
+    assert_int_equal(flow_personal_info(r->f, &p, r->now), -1);
+    rig_expect_none(r);
+    assert_int_equal(flow_view(r->f)->state, FLOW_ALREADY_LINKED);
+}
+
+static void test_person_reset_wipes(void **state)
+{
+    struct rig *r = *state;
+    const struct flow_view *v = flow_view(r->f);
+
+    to_already_linked(r);
+    flow_personal_info(r->f, &person_ivanov, r->now);
+    rig_expect(r, API_PERSONAL_INFO);
+    answer_matches(r, 0, 0);
+    flow_reset(r->f);
+
+    assert_int_equal(v->state, FLOW_INN);
+    for (int i = 0; i < FLOW_FIELD_COUNT; i++)
+        assert_int_equal(v->person[i], FLOW_MATCH_UNKNOWN);
+    assert_null(memmem(v, sizeof(*v), "Иванов", strlen("Иванов")));
+    /* Retrying after a reset has no kept request to send. */
+    assert_int_equal(flow_retry(r->f, r->now), -1);
+    rig_expect_none(r);
+}
+
+static void test_person_one_name_field(void **state)
+{
+    struct rig *r = *state;
+    struct flow_config cfg;
+    struct api_reply rep = ok_reply();
+    const struct flow_view *v;
+
+    flow_free(r->f);
+    flow_config_defaults(&cfg);
+    cfg.person_name_fields = "full_name";
+    cfg.person_inn_field = "inn";
+    r->f = flow_new(&cfg);
+    v = flow_view(r->f);
+    to_already_linked(r);
+    flow_personal_info(r->f, &person_ivanov, r->now);
+    rig_expect(r, API_PERSONAL_INFO);
+    assert_non_null(
+        strstr(r->req.body, "\"full_name\":\"Иванов Иван Иванович\""));
+    assert_non_null(strstr(r->req.body, "\"inn\":\""));
+
+    snprintf(rep.fields[0].name, API_FIELD_NAME_MAX, "full_name");
+    rep.nfields = 1;
+    rig_reply(r, &rep);
+    assert_int_equal(v->person[FLOW_FIELD_LAST], FLOW_MATCH_NO);
+    assert_int_equal(v->person[FLOW_FIELD_MIDDLE], FLOW_MATCH_NO);
+    assert_int_equal(v->person[FLOW_FIELD_INN], FLOW_MATCH_UNKNOWN);
+}
+
 #define T(fn) cmocka_unit_test_setup_teardown(fn, rig_setup, rig_teardown)
 
 int main(void)
@@ -1087,6 +1422,19 @@ int main(void)
         T(test_retry_elsewhere_is_refused),
         T(test_version_changes_with_view),
         T(test_state_names),
+        T(test_person_one_request_per_submit),
+        T(test_person_results_per_field),
+        T(test_person_listed_mismatches),
+        T(test_person_fault_then_retry),
+        T(test_person_refused_elsewhere),
+        T(test_person_reset_wipes),
+        T(test_person_one_name_field),
+#define G(fn) cmocka_unit_test_setup_teardown(fn, rig_setup_gate, rig_teardown)
+        G(test_gate_wait_is_the_next_check),
+        G(test_gate_not_asked_inside_own_gap),
+        G(test_gate_wait_on_refresh),
+        G(test_gate_released_on_free),
+#undef G
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -236,7 +236,7 @@ static int keys_make(void)
     snprintf(pub_path, sizeof(pub_path), "%s/public.pem", key_dir);
 
     if (sign_generate_pair(priv_path, pub_path, err, sizeof(err)) != 0 ||
-        sign_load_private(priv_path, &priv_key, err, sizeof(err)) != 0 ||
+        sign_load_private(priv_path, NULL, &priv_key, err, sizeof(err)) != 0 ||
         sign_load_public(pub_path, &pub_key, err, sizeof(err)) != 0) {
         fprintf(stderr, "keys: %s\n", err);
         return -1;
@@ -597,7 +597,7 @@ static struct client *client_for(struct net *n)
         .project_id = "proj-7",
         .key = priv_key,
         .paths = {"/echo/check", "/echo/status", "/echo/token", "/echo/link",
-                  "/echo/link-status"},
+                  "/echo/link-status", "/echo/personal-info"},
     };
     struct client *c;
 

@@ -125,7 +125,7 @@ static struct sign_key *load_priv(const struct fixture *f)
     struct sign_key *k = NULL;
     char err[256] = "";
 
-    assert_int_equal(sign_load_private(f->priv, &k, err, sizeof(err)), 0);
+    assert_int_equal(sign_load_private(f->priv, NULL, &k, err, sizeof(err)), 0);
     assert_non_null(k);
     return k;
 }
@@ -317,7 +317,8 @@ static void expect_mode_refused(const struct fixture *f, mode_t mode)
     char err[512] = "";
 
     assert_int_equal(chmod(f->priv, mode), 0);
-    assert_int_equal(sign_load_private(f->priv, &k, err, sizeof(err)), -1);
+    assert_int_equal(sign_load_private(f->priv, NULL, &k, err, sizeof(err)),
+                     -1);
     assert_null(k);
     assert_non_null(strstr(err, f->priv));
     assert_non_null(strstr(err, "chmod 600"));
@@ -336,12 +337,8 @@ static void test_open_key_refused(void **state)
 }
 
 /* Writes the generated key again under a passphrase, as a user might. */
-static void test_encrypted_key_refused(void **state)
+static void write_locked(const struct fixture *f, const char *path)
 {
-    struct fixture *f = *state;
-    char path[160];
-    char err[512] = "";
-    struct sign_key *k = NULL;
     EVP_PKEY *pkey;
     FILE *fp = fopen(f->priv, "r");
 
@@ -350,7 +347,6 @@ static void test_encrypted_key_refused(void **state)
     fclose(fp);
     assert_non_null(pkey);
 
-    path_in(f, "locked.key", path, sizeof(path));
     fp = fopen(path, "w");
     assert_non_null(fp);
     assert_int_equal(chmod(path, 0600), 0);
@@ -360,11 +356,83 @@ static void test_encrypted_key_refused(void **state)
                      1);
     fclose(fp);
     EVP_PKEY_free(pkey);
+}
 
-    assert_int_equal(sign_load_private(path, &k, err, sizeof(err)), -1);
+/* Without a passphrase the caller learns it must ask for one. */
+static void test_encrypted_key_needs_passphrase(void **state)
+{
+    struct fixture *f = *state;
+    char path[160];
+    char err[512] = "";
+    struct sign_key *k = (struct sign_key *)1;
+
+    path_in(f, "locked.key", path, sizeof(path));
+    write_locked(f, path);
+
+    assert_int_equal(sign_load_private(path, NULL, &k, err, sizeof(err)),
+                     SIGN_NEED_PASSPHRASE);
     assert_null(k);
     assert_non_null(strstr(err, "passphrase"));
     assert_non_null(strstr(err, path));
+}
+
+/* The right passphrase gives a key that signs like the plain one. */
+static void test_encrypted_key_right_passphrase(void **state)
+{
+    struct fixture *f = *state;
+    char path[160];
+    char err[512] = "";
+    struct sign_key *k = NULL;
+    struct sign_key *plain = load_priv(f);
+    char *a;
+    char *b;
+
+    path_in(f, "locked.key", path, sizeof(path));
+    write_locked(f, path);
+
+    assert_int_equal(sign_load_private(path, "secret", &k, err, sizeof(err)),
+                     0);
+    assert_non_null(k);
+    a = sign_text(k, check_body);
+    b = sign_text(plain, check_body);
+    assert_string_equal(a, b);
+
+    free(a);
+    free(b);
+    sign_key_free(k);
+    sign_key_free(plain);
+}
+
+static void test_encrypted_key_wrong_passphrase(void **state)
+{
+    struct fixture *f = *state;
+    char path[160];
+    char err[512] = "";
+    struct sign_key *k = (struct sign_key *)1;
+
+    path_in(f, "locked.key", path, sizeof(path));
+    write_locked(f, path);
+
+    assert_int_equal(sign_load_private(path, "secreT", &k, err, sizeof(err)),
+                     -1);
+    assert_null(k);
+    assert_non_null(strstr(err, "wrong passphrase"));
+    assert_non_null(strstr(err, path));
+    assert_int_equal(sign_load_private(path, "", &k, err, sizeof(err)), -1);
+    assert_non_null(strstr(err, "wrong passphrase"));
+}
+
+/* A passphrase given for a plain key is not needed and does no harm. */
+static void test_plain_key_ignores_passphrase(void **state)
+{
+    struct fixture *f = *state;
+    char err[512] = "";
+    struct sign_key *k = NULL;
+
+    assert_int_equal(sign_load_private(f->priv, "unused", &k, err, sizeof(err)),
+                     0);
+    assert_non_null(k);
+    sign_key_free(k);
 }
 
 static void test_missing_and_wrong_files(void **state)
@@ -375,26 +443,26 @@ static void test_missing_and_wrong_files(void **state)
     struct sign_key *k = NULL;
 
     path_in(f, "absent.key", path, sizeof(path));
-    assert_int_equal(sign_load_private(path, &k, err, sizeof(err)), -1);
+    assert_int_equal(sign_load_private(path, NULL, &k, err, sizeof(err)), -1);
     assert_non_null(strstr(err, "No such file"));
     assert_int_equal(sign_load_public(path, &k, err, sizeof(err)), -1);
     assert_non_null(strstr(err, "No such file"));
-    assert_int_equal(sign_load_private(path, &k, NULL, 0), -1);
+    assert_int_equal(sign_load_private(path, NULL, &k, NULL, 0), -1);
 
     assert_int_equal(sign_load_public(f->priv, &k, err, sizeof(err)), -1);
     assert_non_null(strstr(err, "no PEM public key"));
 
     path_in(f, "pub-as-priv.key", path, sizeof(path));
     write_file(path, vector_pub, 0600);
-    assert_int_equal(sign_load_private(path, &k, err, sizeof(err)), -1);
+    assert_int_equal(sign_load_private(path, NULL, &k, err, sizeof(err)), -1);
     assert_non_null(strstr(err, "no PEM private key"));
 
     path_in(f, "junk.key", path, sizeof(path));
     write_file(path, "hello\n", 0600);
-    assert_int_equal(sign_load_private(path, &k, err, sizeof(err)), -1);
+    assert_int_equal(sign_load_private(path, NULL, &k, err, sizeof(err)), -1);
     assert_null(k);
 
-    assert_int_equal(sign_load_private(f->dir, &k, err, sizeof(err)), -1);
+    assert_int_equal(sign_load_private(f->dir, NULL, &k, err, sizeof(err)), -1);
     assert_non_null(strstr(err, "not a regular file"));
 }
 
@@ -417,7 +485,7 @@ static void test_non_rsa_key_refused(void **state)
     fclose(fp);
     EVP_PKEY_free(ec);
 
-    assert_int_equal(sign_load_private(path, &k, err, sizeof(err)), -1);
+    assert_int_equal(sign_load_private(path, NULL, &k, err, sizeof(err)), -1);
     assert_null(k);
     assert_non_null(strstr(err, "RSA"));
 }
@@ -457,7 +525,10 @@ int main(void)
         cmocka_unit_test(test_garbage_base64_fails),
         cmocka_unit_test(test_known_vector),
         cmocka_unit_test(test_open_key_refused),
-        cmocka_unit_test(test_encrypted_key_refused),
+        cmocka_unit_test(test_encrypted_key_needs_passphrase),
+        cmocka_unit_test(test_encrypted_key_right_passphrase),
+        cmocka_unit_test(test_encrypted_key_wrong_passphrase),
+        cmocka_unit_test(test_plain_key_ignores_passphrase),
         cmocka_unit_test(test_missing_and_wrong_files),
         cmocka_unit_test(test_non_rsa_key_refused),
         cmocka_unit_test(test_generate_never_overwrites),
