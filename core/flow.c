@@ -18,6 +18,14 @@
 #define FLOW_SECRET_LEN 32
 #define FLOW_KEY_BYTES 16
 #define FLOW_BACKOFF_CAP_MS (5 * 60 * 1000)
+#define FLOW_CHECKS_OUT 8 /* resets while checks are still out */
+
+/* An npd/check sent and not yet answered, by its tag and keyed hash. */
+struct flow_out {
+    unsigned char id[SCHED_ID_LEN];
+    unsigned long tag;
+    int used;
+};
 
 struct flow {
     struct flow_config cfg;
@@ -45,13 +53,12 @@ struct flow {
     int64_t last_check_ms; /* last npd/check for this INN, -1 none */
     int64_t not_before_ms; /* from Retry-After, -1 none */
 
-    /* The npd/check out now, kept across a reset: the bank counts the gap
-     * from when the check reached it, which is no later than its reply,
-     * so the gap is counted again from the reply, even a stale one. Holds
-     * only the keyed hash. */
-    unsigned char check_id[SCHED_ID_LEN];
-    unsigned long check_tag;
-    int check_out;
+    /* The npd/checks out now, kept across resets: the bank counts the gap
+     * from when a check reached it, which is no later than its reply, so
+     * the gap is counted again from the reply, even a stale one. Hold only
+     * keyed hashes. */
+    struct flow_out out[FLOW_CHECKS_OUT];
+    unsigned out_next; /* the one given up when all are out */
 
     char link_id[API_ID_MAX];
     enum flow_state failed_in; /* what FLOW_ERROR's retry redoes */
@@ -137,6 +144,15 @@ static void flow_drop_queued(struct flow *f)
     f->has_queued = 0;
 }
 
+/* The kept data check holds the INN, the names and the phone. */
+static void flow_drop_person(struct flow *f)
+{
+    if (f->person_body)
+        inn_wipe(f->person_body, strlen(f->person_body));
+    free(f->person_body);
+    f->person_body = NULL;
+}
+
 /* Forgets the customer. The scheduler and Retry-After are kept: they are
  * about the bank's limits, not about this customer. */
 static void flow_forget(struct flow *f)
@@ -154,10 +170,7 @@ static void flow_forget(struct flow *f)
     inn_wipe(f->inn_id, sizeof(f->inn_id));
     inn_wipe(f->request_id, sizeof(f->request_id));
     inn_wipe(f->link_id, sizeof(f->link_id));
-    if (f->person_body)
-        inn_wipe(f->person_body, strlen(f->person_body));
-    free(f->person_body);
-    f->person_body = NULL;
+    flow_drop_person(f);
 
     flow_view_clear(&f->view);
 }
@@ -192,10 +205,13 @@ void flow_free(struct flow *f)
     if (!f)
         return;
 
-    /* Its reply will never come: the gap counts from now instead. */
-    if (f->check_out && f->cfg.gate.release)
-        f->cfg.gate.release(f->cfg.gate.ctx, f->check_id, 0);
+    /* Their replies will never come: the gap counts from now instead. */
+    for (int i = 0; i < FLOW_CHECKS_OUT; i++) {
+        if (f->out[i].used && f->cfg.gate.release)
+            f->cfg.gate.release(f->cfg.gate.ctx, f->out[i].id, 0);
+    }
     flow_forget(f);
+    OPENSSL_cleanse(f->out, sizeof(f->out));
     OPENSSL_cleanse(f->secret, sizeof(f->secret));
     OPENSSL_cleanse(&f->sched, sizeof(f->sched));
     free(f);
@@ -242,6 +258,37 @@ static void flow_clear_fault(struct flow *f)
     v->failures = 0;
 }
 
+/* Keeps the first two and last two of n digits. */
+static void flow_mask_run(char *run, size_t n)
+{
+    for (size_t i = 2; i + 2 < n; i++)
+        run[i] = '*';
+}
+
+/* The bank's text may echo what it was sent: the INN, wherever it stands,
+ * and any other run of 10 to 12 digits (an INN of a company, or one the
+ * bank reformatted) is shown masked, since the text reaches files. */
+static void flow_mask_text(const struct flow *f, char *s)
+{
+    size_t len = strlen(f->inn);
+    char *at;
+
+    for (at = len ? strstr(s, f->inn) : NULL; at; at = strstr(at, f->inn))
+        flow_mask_run(at, len);
+
+    for (size_t i = 0, run = 0;; i++) {
+        if (s[i] >= '0' && s[i] <= '9') {
+            run++;
+            continue;
+        }
+        if (run >= 10 && run <= 12)
+            flow_mask_run(s + i - run, run);
+        run = 0;
+        if (!s[i])
+            break;
+    }
+}
+
 static void flow_copy_fault(struct flow *f, enum api_call call,
                             const struct api_reply *r)
 {
@@ -254,6 +301,7 @@ static void flow_copy_fault(struct flow *f, enum api_call call,
     snprintf(v->code, sizeof(v->code), "%s", r->code);
     memset(v->detail, 0, sizeof(v->detail));
     snprintf(v->detail, sizeof(v->detail), "%s", r->description);
+    flow_mask_text(f, v->detail);
     v->failures++;
 }
 
@@ -338,6 +386,37 @@ static void flow_fault_local(struct flow *f, enum api_call call,
     flow_fault_text(f, call, API_FAULT_CONFIG, 0, detail, now_ms);
 }
 
+/* The reply to an npd/check came at now_ms, or will never be waited for:
+ * the gap counts again from now, and the gate's claim ends. */
+static void flow_out_end(struct flow *f, struct flow_out *o, int64_t now_ms)
+{
+    sched_note(&f->sched, o->id, now_ms);
+    if (f->cfg.gate.release)
+        f->cfg.gate.release(f->cfg.gate.ctx, o->id, now_ms);
+    memset(o, 0, sizeof(*o));
+}
+
+/* A free entry, else the next one in turn, which is ended first: more
+ * checks out than entries takes resets faster than the bank answers. */
+static void flow_out_add(struct flow *f, int64_t now_ms)
+{
+    struct flow_out *o = NULL;
+
+    for (int i = 0; i < FLOW_CHECKS_OUT && !o; i++) {
+        if (!f->out[i].used)
+            o = &f->out[i];
+    }
+    if (!o) {
+        o = &f->out[f->out_next];
+        f->out_next = (f->out_next + 1) % FLOW_CHECKS_OUT;
+        flow_out_end(f, o, now_ms);
+    }
+
+    memcpy(o->id, f->inn_id, sizeof(o->id));
+    o->tag = f->queued.tag;
+    o->used = 1;
+}
+
 static void flow_start_check(struct flow *f, int64_t now_ms)
 {
     if (flow_queue(f, API_CHECK, api_body_check(f->inn), NULL) < 0) {
@@ -348,9 +427,7 @@ static void flow_start_check(struct flow *f, int64_t now_ms)
     }
 
     sched_note(&f->sched, f->inn_id, now_ms);
-    memcpy(f->check_id, f->inn_id, sizeof(f->check_id));
-    f->check_tag = f->queued.tag;
-    f->check_out = 1;
+    flow_out_add(f, now_ms);
     f->last_check_ms = now_ms;
     f->checking = 1;
     f->check_sent_ms = now_ms;
@@ -640,7 +717,7 @@ int flow_personal_info(struct flow *f, const struct flow_person *p,
     if (!body)
         return -1;
 
-    free(f->person_body);
+    flow_drop_person(f);
     f->person_body = body;
     f->person_sent = sent;
     f->view.person_from = s;
@@ -744,7 +821,13 @@ static void flow_retry_error(struct flow *f, int64_t now_ms)
         return;
     }
     v->state = FLOW_CHECKING;
-    flow_start_or_wait(f, now_ms);
+
+    /* A hash that failed left no id: without one the gap and the gate
+     * would be asked about nobody. */
+    if (flow_hash_inn(f) < 0)
+        flow_fault_local(f, API_CHECK, "could not hash the INN", now_ms);
+    else
+        flow_start_or_wait(f, now_ms);
 }
 
 int flow_retry(struct flow *f, int64_t now_ms)
@@ -872,15 +955,14 @@ static void flow_dispatch(struct flow *f, enum api_call call,
 static void flow_check_answered(struct flow *f, unsigned long tag,
                                 int64_t now_ms)
 {
-    if (!f->check_out || tag != f->check_tag)
+    for (int i = 0; i < FLOW_CHECKS_OUT; i++) {
+        if (!f->out[i].used || f->out[i].tag != tag)
+            continue;
+        flow_out_end(f, &f->out[i], now_ms);
+        if ((tag >> 8) == f->generation)
+            f->last_check_ms = now_ms;
         return;
-
-    sched_note(&f->sched, f->check_id, now_ms);
-    if (f->cfg.gate.release)
-        f->cfg.gate.release(f->cfg.gate.ctx, f->check_id, now_ms);
-    f->check_out = 0;
-    if ((tag >> 8) == f->generation)
-        f->last_check_ms = now_ms;
+    }
 }
 
 void flow_on_reply(struct flow *f, unsigned long tag, const struct api_reply *r,

@@ -3,6 +3,7 @@
  * file of keyed hashes.
  */
 #include "ledger.h"
+#include "err.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -57,18 +58,6 @@ struct ledger {
     struct ledger_rec *recs; /* the table as last read */
 };
 
-__attribute__((format(printf, 3, 4))) static void
-ledger_err(char *err, size_t errlen, const char *fmt, ...)
-{
-    va_list ap;
-
-    if (err == NULL || errlen == 0)
-        return;
-    va_start(ap, fmt);
-    vsnprintf(err, errlen, fmt, ap);
-    va_end(ap);
-}
-
 static void ledger_sleep_ms(int64_t ms)
 {
     struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
@@ -79,7 +68,9 @@ static void ledger_sleep_ms(int64_t ms)
 
 /* An open-file-description lock, so that two handles in one process
  * exclude each other as two processes do. Tried in steps rather than
- * blocking, so a stuck holder costs lock_ms, not the program. */
+ * blocking, so a stuck holder costs lock_ms, not the program. 1, with no
+ * reason written, when another holder kept it for all of lock_ms: that is
+ * no failure of the file. */
 static int ledger_lock(struct ledger *l, char *err, size_t errlen)
 {
     struct flock fl = {.l_type = F_WRLCK, .l_whence = SEEK_SET};
@@ -88,16 +79,27 @@ static int ledger_lock(struct ledger *l, char *err, size_t errlen)
         if (fcntl(l->fd, F_OFD_SETLK, &fl) == 0)
             return 0;
         if (errno != EAGAIN && errno != EACCES && errno != EINTR) {
-            ledger_err(err, errlen, "cannot lock %s: %s", l->path,
-                       strerror(errno));
+            err_set(err, errlen, "cannot lock %s: %s", l->path,
+                    strerror(errno));
             return -1;
         }
         if (waited >= l->opts.lock_ms)
             break;
         ledger_sleep_ms(LEDGER_LOCK_STEP_MS);
     }
-    ledger_err(err, errlen, "%s stayed locked by another process", l->path);
-    return -1;
+    return 1;
+}
+
+/* As ledger_lock, for callers that have no "later" to offer. */
+static int ledger_lock_now(struct ledger *l, char *err, size_t errlen)
+{
+    int rc = ledger_lock(l, err, errlen);
+
+    if (rc == 1) {
+        err_set(err, errlen, "%s stayed locked by another process", l->path);
+        return -1;
+    }
+    return rc;
 }
 
 static void ledger_unlock(struct ledger *l)
@@ -124,8 +126,7 @@ static int ledger_format(struct ledger *l, char *err, size_t errlen)
     ledger_head_fill(&h);
     if (ftruncate(l->fd, 0) != 0 || ftruncate(l->fd, LEDGER_SIZE) != 0 ||
         pwrite(l->fd, &h, sizeof(h), 0) != (ssize_t)sizeof(h)) {
-        ledger_err(err, errlen, "cannot write %s: %s", l->path,
-                   strerror(errno));
+        err_set(err, errlen, "cannot write %s: %s", l->path, strerror(errno));
         return -1;
     }
     memset(l->recs, 0, (size_t)LEDGER_RECORDS * sizeof(*l->recs));
@@ -152,7 +153,7 @@ static int ledger_load(struct ledger *l, char *err, size_t errlen)
     struct stat st;
 
     if (fstat(l->fd, &st) != 0) {
-        ledger_err(err, errlen, "cannot read %s: %s", l->path, strerror(errno));
+        err_set(err, errlen, "cannot read %s: %s", l->path, strerror(errno));
         return -1;
     }
     if (st.st_size == 0)
@@ -162,7 +163,7 @@ static int ledger_load(struct ledger *l, char *err, size_t errlen)
         pread(l->fd, l->recs, len, LEDGER_HEAD) != (ssize_t)len) {
         if (ledger_format(l, err, errlen) < 0)
             return -1;
-        ledger_err(err, errlen, "%s was damaged and has been rebuilt", l->path);
+        err_set(err, errlen, "%s was damaged and has been rebuilt", l->path);
     }
     return 0;
 }
@@ -173,8 +174,7 @@ static int ledger_store(struct ledger *l, int i, char *err, size_t errlen)
 
     if (pwrite(l->fd, &l->recs[i], sizeof(*l->recs), at) !=
         (ssize_t)sizeof(*l->recs)) {
-        ledger_err(err, errlen, "cannot write %s: %s", l->path,
-                   strerror(errno));
+        err_set(err, errlen, "cannot write %s: %s", l->path, strerror(errno));
         return -1;
     }
     return 0;
@@ -272,8 +272,13 @@ int64_t ledger_claim(struct ledger *l, const unsigned char id[LEDGER_ID_LEN],
                      int64_t now_ms, char *err, size_t errlen)
 {
     int64_t wait;
+    int rc = ledger_lock(l, err, errlen);
 
-    if (ledger_lock(l, err, errlen) < 0)
+    /* Another process is inside the file: ask again soon rather than
+     * send a check it may be recording for this very INN. */
+    if (rc == 1)
+        return LEDGER_RETRY_MS;
+    if (rc < 0)
         return -1;
     if (ledger_load(l, err, errlen) < 0) {
         ledger_unlock(l);
@@ -315,7 +320,7 @@ int ledger_release(struct ledger *l, const unsigned char id[LEDGER_ID_LEN],
 {
     int rc;
 
-    if (ledger_lock(l, err, errlen) < 0)
+    if (ledger_lock_now(l, err, errlen) < 0)
         return -1;
     rc = ledger_load(l, err, errlen);
     if (rc == 0)
@@ -347,19 +352,18 @@ static int ledger_read_key(struct ledger *l, const char *kpath, char *err,
     if (fd < 0 && errno == ENOENT)
         return 1;
     if (fd < 0) {
-        ledger_err(err, errlen, "cannot open %s: %s", kpath, strerror(errno));
+        err_set(err, errlen, "cannot open %s: %s", kpath, strerror(errno));
         return -1;
     }
 
     n = read(fd, l->key, sizeof(l->key));
     if (fstat(fd, &st) != 0 || n != (ssize_t)sizeof(l->key) ||
         st.st_size != (off_t)sizeof(l->key)) {
-        ledger_err(err, errlen, "%s is not a %d-byte key", kpath,
-                   LEDGER_KEY_LEN);
+        err_set(err, errlen, "%s is not a %d-byte key", kpath, LEDGER_KEY_LEN);
         n = -1;
     } else if (st.st_mode & 0007) {
-        ledger_err(err, errlen, "%s may be read by anyone: make it 600 or 660",
-                   kpath);
+        err_set(err, errlen, "%s may be read by anyone: make it 600 or 660",
+                kpath);
         n = -1;
     }
     close(fd);
@@ -375,19 +379,19 @@ static int ledger_make_key(struct ledger *l, const char *kpath, mode_t mode,
     int ok;
 
     if (RAND_bytes(l->key, sizeof(l->key)) != 1) {
-        ledger_err(err, errlen, "no random bytes for the ledger key");
+        err_set(err, errlen, "no random bytes for the ledger key");
         return -1;
     }
     fd =
         open(kpath, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, mode);
     if (fd < 0) {
-        ledger_err(err, errlen, "cannot create %s: %s", kpath, strerror(errno));
+        err_set(err, errlen, "cannot create %s: %s", kpath, strerror(errno));
         return -1;
     }
     ok = fchmod(fd, mode) == 0 &&
          write(fd, l->key, sizeof(l->key)) == (ssize_t)sizeof(l->key);
     if (close(fd) != 0 || !ok) {
-        ledger_err(err, errlen, "cannot write %s", kpath);
+        err_set(err, errlen, "cannot write %s", kpath);
         unlink(kpath);
         return -1;
     }
@@ -402,7 +406,7 @@ static int ledger_key(struct ledger *l, char *err, size_t errlen)
 
     snprintf(kpath, sizeof(kpath), "%s.key", l->path);
     if (fstat(l->fd, &st) != 0) {
-        ledger_err(err, errlen, "cannot read %s: %s", l->path, strerror(errno));
+        err_set(err, errlen, "cannot read %s: %s", l->path, strerror(errno));
         return -1;
     }
 
@@ -418,15 +422,15 @@ static int ledger_start(struct ledger *l, char *err, size_t errlen)
 
     l->fd = open(l->path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
     if (l->fd < 0) {
-        ledger_err(err, errlen, "cannot open %s: %s", l->path, strerror(errno));
+        err_set(err, errlen, "cannot open %s: %s", l->path, strerror(errno));
         return -1;
     }
     if (RAND_bytes((unsigned char *)&l->owner, sizeof(l->owner)) != 1) {
-        ledger_err(err, errlen, "no random bytes for the ledger");
+        err_set(err, errlen, "no random bytes for the ledger");
         return -1;
     }
 
-    if (ledger_lock(l, err, errlen) < 0)
+    if (ledger_lock_now(l, err, errlen) < 0)
         return -1;
     rc = ledger_key(l, err, errlen);
     if (rc == 0)
@@ -441,8 +445,7 @@ struct ledger *ledger_open(const char *path, const struct ledger_opts *o,
     struct ledger *l = calloc(1, sizeof(*l));
 
     if (l == NULL || strlen(path) >= sizeof(l->path)) {
-        ledger_err(err, errlen,
-                   l ? "ledger path is too long" : "out of memory");
+        err_set(err, errlen, l ? "ledger path is too long" : "out of memory");
         free(l);
         return NULL;
     }
@@ -451,7 +454,7 @@ struct ledger *ledger_open(const char *path, const struct ledger_opts *o,
     snprintf(l->path, sizeof(l->path), "%s", path);
     l->recs = calloc(LEDGER_RECORDS, sizeof(*l->recs));
     if (l->recs == NULL) {
-        ledger_err(err, errlen, "out of memory");
+        err_set(err, errlen, "out of memory");
         ledger_close(l);
         return NULL;
     }

@@ -28,7 +28,7 @@
 struct ledger_opts {
     int64_t gap_ms;    /* between two checks of one INN: 30000 */
     int64_t flight_ms; /* a claim older than this is void */
-    int64_t lock_ms;   /* longest wait for the file lock */
+    int64_t lock_ms;   /* longest wait for the file lock: 200 */
 };
 
 struct ledger;
@@ -49,7 +49,10 @@ int ledger_id(const struct ledger *l, const char *inn,
 /* 0 when the caller may send npd/check for id now: the check is then
  * recorded as sent at now_ms and claimed by this handle. Else the
  * milliseconds to wait, because of the gap or because another claim is
- * out. -1 on failure.
+ * out. 1000, with nothing written into err, when another process held the
+ * file's lock for all of lock_ms: ask again then. -1 when the file cannot
+ * be used (it cannot be locked, read or written); the caller may then let
+ * the check go under its own gap.
  *
  * A damaged file is rebuilt empty; the call then goes on and succeeds,
  * and the reason is still written into err, so callers that want to
@@ -58,7 +61,9 @@ int64_t ledger_claim(struct ledger *l, const unsigned char id[LEDGER_ID_LEN],
                      int64_t now_ms, char *err, size_t errlen);
 
 /* The reply to a claimed check came at now_ms: the gap counts from here,
- * and this handle's claim ends. Errors and rebuilds as for ledger_claim. */
+ * and this handle's claim ends. Errors and rebuilds as for ledger_claim,
+ * except that a lock held for all of lock_ms is an error here (-1): the
+ * claim then ends by its age (flight_ms). */
 int ledger_release(struct ledger *l, const unsigned char id[LEDGER_ID_LEN],
                    int64_t now_ms, char *err, size_t errlen);
 

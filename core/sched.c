@@ -32,9 +32,9 @@ int64_t sched_wait_ms(const struct sched *s, const unsigned char *id,
 }
 
 /* A free slot first, then the oldest one, which is expired whenever any
- * is. When every slot is still inside the gap (more INNs in one gap than
- * a desk can serve) the oldest is taken anyway: forgetting the oldest INN
- * is safer than not recording the one being checked now. */
+ * is. When every slot is still inside the gap (more than SCHED_SLOTS INNs
+ * in one gap) the oldest is taken anyway: forgetting the oldest INN is
+ * safer than not recording the one being checked now. */
 static int sched_pick(const struct sched *s)
 {
     int oldest = 0;

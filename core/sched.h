@@ -12,7 +12,9 @@
 #include <stdint.h>
 
 #define SCHED_ID_LEN 32
-#define SCHED_SLOTS 64
+/* One desk sends at most about one npd/check a second (the CLI batch
+ * sends one request at a time), so 256 INNs cover more than one gap. */
+#define SCHED_SLOTS 256
 
 struct sched_slot {
     unsigned char id[SCHED_ID_LEN];
@@ -32,7 +34,9 @@ int64_t sched_wait_ms(const struct sched *s, const unsigned char *id,
                       int64_t now_ms);
 
 /* Records that a check for id was sent at now_ms. When every slot is in
- * use, the oldest one whose gap has passed is reused. */
+ * use, the oldest is reused: its gap has passed unless more than
+ * SCHED_SLOTS distinct INNs were noted within one gap, and only then is an
+ * INN still inside its gap forgotten (the bank's 429 still holds it). */
 void sched_note(struct sched *s, const unsigned char *id, int64_t now_ms);
 
 /* Delay before the next attempt after `failures` failures in a row:

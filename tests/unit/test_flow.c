@@ -823,6 +823,25 @@ static void test_stale_check_reply_counts_for_gap(void **state)
     rig_expect_none(r);
 }
 
+/* The bank's text reaches output files: the INN and other runs of 10 to
+ * 12 digits in it are masked, longer numbers are left as they are. */
+static void test_fault_text_masks_inn(void **state)
+{
+    struct rig *r = *state;
+    const struct flow_view *v = flow_view(r->f);
+
+    flow_submit_inn(r->f, INN_LINKABLE, 0);
+    rig_expect(r, API_CHECK);
+    answer_fault(r, API_FAULT_BANK, 400, "bad",
+                 "ИНН 500000000340 (x9" INN_LINKABLE "), 1234567890, "
+                 "+79990000000, 40702810000000000001, 123456789");
+
+    assert_string_equal(v->detail, "ИНН 50********40 (x950********40), "
+                                   "12******90, +79*******00, "
+                                   "40702810000000000001, 123456789");
+    assert_null(strstr(v->detail, INN_LINKABLE));
+}
+
 static void test_one_link_per_consent(void **state)
 {
     struct rig *r = *state;
@@ -1053,6 +1072,7 @@ static void test_state_names(void **state)
  * records what it was asked. */
 struct gate_fake {
     int64_t wait;
+    int id_fails; /* id() fails while set */
     int ids, claims, releases;
     unsigned char claim_id[32], release_id[32];
     int64_t release_at;
@@ -1063,6 +1083,8 @@ static struct gate_fake gate_fake;
 static int gate_fake_id(void *ctx, const char *inn, unsigned char id[32])
 {
     (void)ctx;
+    if (gate_fake.id_fails)
+        return -1;
     memset(id, 0x11, 32);
     id[0] = (unsigned char)inn[10];
     id[1] = (unsigned char)inn[11];
@@ -1195,6 +1217,79 @@ static void test_gate_released_on_free(void **state)
     r->f = NULL;
     assert_int_equal(gate_fake.releases, 1);
     expect_fake_id(gate_fake.release_id);
+}
+
+/* Two checks out at once, for A and then B after a reset: A's late reply
+ * still ends A's claim and restarts A's gap, and B's is kept apart. */
+static void test_gate_two_checks_out_across_reset(void **state)
+{
+    struct rig *r = *state;
+    unsigned char id_b[32];
+    unsigned long tag_a;
+    struct api_reply rep = ok_reply();
+
+    assert_int_equal(flow_submit_inn(r->f, INN_LINKABLE, 0), INN_OK);
+    rig_expect(r, API_CHECK);
+    tag_a = r->req.tag;
+    flow_reset(r->f);
+    r->now = 1000;
+    assert_int_equal(flow_submit_inn(r->f, INN_OTHER, r->now), INN_OK);
+    rig_expect(r, API_CHECK);
+    gate_fake_id(NULL, INN_OTHER, id_b);
+
+    flow_on_reply(r->f, tag_a, &rep, 4000);
+    assert_int_equal(gate_fake.releases, 1);
+    assert_int_equal(gate_fake.release_at, 4000);
+    expect_fake_id(gate_fake.release_id);
+
+    r->now = 5000;
+    answer_verdict(r, API_VERDICT_NOT_SELF_EMPLOYED);
+    assert_int_equal(gate_fake.releases, 2);
+    assert_memory_equal(gate_fake.release_id, id_b, 32);
+
+    flow_reset(r->f);
+    assert_int_equal(flow_submit_inn(r->f, INN_LINKABLE, 20000), INN_OK);
+    assert_int_equal(flow_view(r->f)->next_check_ms, 34000);
+    assert_int_equal(gate_fake.claims, 2);
+    rig_expect_none(r);
+}
+
+/* Every check still out is released when the flow goes away. */
+static void test_gate_free_releases_every_check_out(void **state)
+{
+    struct rig *r = *state;
+
+    assert_int_equal(flow_submit_inn(r->f, INN_LINKABLE, 0), INN_OK);
+    rig_expect(r, API_CHECK);
+    flow_reset(r->f);
+    assert_int_equal(flow_submit_inn(r->f, INN_OTHER, 1000), INN_OK);
+    rig_expect(r, API_CHECK);
+
+    flow_free(r->f);
+    r->f = NULL;
+    assert_int_equal(gate_fake.releases, 2);
+}
+
+/* An INN that could not be keyed is keyed again on retry, never checked
+ * under an empty id past the gap and the gate. */
+static void test_gate_retry_after_id_failure_keys_again(void **state)
+{
+    struct rig *r = *state;
+    const struct flow_view *v = flow_view(r->f);
+
+    gate_fake.id_fails = 1;
+    assert_int_equal(flow_submit_inn(r->f, INN_LINKABLE, 0), INN_OK);
+    assert_int_equal(v->state, FLOW_ERROR);
+    assert_int_equal(flow_retry(r->f, 100), 0);
+    assert_int_equal(v->state, FLOW_ERROR);
+    assert_int_equal(gate_fake.claims, 0);
+    rig_expect_none(r);
+
+    gate_fake.id_fails = 0;
+    assert_int_equal(flow_retry(r->f, 200), 0);
+    assert_int_equal(gate_fake.claims, 1);
+    expect_fake_id(gate_fake.claim_id);
+    rig_expect(r, API_CHECK);
 }
 
 /* Personal data check */
@@ -1411,6 +1506,7 @@ int main(void)
         T(test_gap_counts_from_the_reply),
         T(test_check_out_blocks_same_inn),
         T(test_stale_check_reply_counts_for_gap),
+        T(test_fault_text_masks_inn),
         T(test_one_link_per_consent),
         T(test_idempotency_key_on_link_only),
         T(test_declined_then_retry_asks_consent),
@@ -1434,6 +1530,9 @@ int main(void)
         G(test_gate_not_asked_inside_own_gap),
         G(test_gate_wait_on_refresh),
         G(test_gate_released_on_free),
+        G(test_gate_two_checks_out_across_reset),
+        G(test_gate_free_releases_every_check_out),
+        G(test_gate_retry_after_id_failure_keys_again),
 #undef G
     };
 

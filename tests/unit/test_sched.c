@@ -154,6 +154,26 @@ static void test_full_table_inside_gap_records_newest(void **state)
     assert_int_equal(sched_wait_ms(&s, id, 2000), GAP - 999);
 }
 
+/* A desk that sends a check every 100 ms, far faster than the bank
+ * answers, still has every INN of the last gap held. */
+static void test_one_gap_of_checks_fits_the_table(void **state)
+{
+    static struct sched s;
+    unsigned char id[SCHED_ID_LEN];
+    int64_t now = (int64_t)(256 - 1) * 100;
+    (void)state;
+
+    sched_init(&s, GAP);
+    for (int n = 0; n < 256; n++) {
+        make_id(id, n);
+        sched_note(&s, id, (int64_t)n * 100);
+    }
+    for (int n = 0; n < 256; n++) {
+        make_id(id, n);
+        assert_int_equal(sched_wait_ms(&s, id, now), GAP - (now - n * 100));
+    }
+}
+
 static void test_backoff_doubles(void **state)
 {
     (void)state;
@@ -193,6 +213,7 @@ int main(void)
         cmocka_unit_test(test_full_table_reuses_oldest_expired),
         cmocka_unit_test(test_known_id_keeps_its_slot),
         cmocka_unit_test(test_full_table_inside_gap_records_newest),
+        cmocka_unit_test(test_one_gap_of_checks_fits_the_table),
         cmocka_unit_test(test_backoff_doubles),
         cmocka_unit_test(test_backoff_caps),
         cmocka_unit_test(test_backoff_honours_retry_after),
