@@ -18,21 +18,21 @@
 #define KEY_LINKED "is_linked"
 
 /* Codes meaning the tax service, not the bank, failed. */
-static const char *const tax_codes[] = {
+static const char *const api_tax_codes[] = {
     "npd_service_internal_error",
     "provider_timeout",
     "provider_internal_error",
 };
 
 /* Codes meaning our own setup is wrong. */
-static const char *const config_codes[] = {
+static const char *const api_config_codes[] = {
     "identification_error",
     "authentication_error",
     "authorization_error",
     "invalid_request",
 };
 
-static const char *const call_names[API_CALL_COUNT] = {
+static const char *const api_call_names[API_CALL_COUNT] = {
     [API_CHECK] = "npd/check",
     [API_STATUS] = "npd/request/status",
     [API_TOKEN] = "token",
@@ -45,7 +45,39 @@ const char *api_call_name(enum api_call call)
 {
     if ((unsigned)call >= API_CALL_COUNT)
         return "unknown";
-    return call_names[call];
+    return api_call_names[call];
+}
+
+const char *api_fault_name(enum api_fault fault)
+{
+    switch (fault) {
+    case API_FAULT_NONE:
+        return "none";
+    case API_FAULT_NETWORK:
+        return "network";
+    case API_FAULT_BANK:
+        return "bank";
+    case API_FAULT_TAX_SERVICE:
+        return "tax_service";
+    case API_FAULT_CONFIG:
+        return "config";
+    }
+    return "unknown";
+}
+
+const char *api_verdict_name(enum api_verdict verdict)
+{
+    switch (verdict) {
+    case API_VERDICT_NONE:
+        return "none";
+    case API_VERDICT_NOT_SELF_EMPLOYED:
+        return "not_self_employed";
+    case API_VERDICT_NOT_LINKED:
+        return "not_linked";
+    case API_VERDICT_LINKED:
+        return "linked";
+    }
+    return "unknown";
 }
 
 /* Bodies */
@@ -53,7 +85,7 @@ const char *api_call_name(enum api_call call)
 /* json_dumps() can return text with a byte missing when it runs out of
  * memory halfway, so the text is measured first and then written into a
  * buffer of exactly that size, which cannot fail halfway. */
-static char *dump(json_t *obj)
+char *api_dump(const json_t *obj, size_t *lenp)
 {
     size_t n;
     char *s = NULL;
@@ -68,29 +100,40 @@ static char *dump(json_t *obj)
         free(s);
         s = NULL;
     }
-    if (s != NULL)
-        s[n] = '\0';
+    if (s == NULL)
+        return NULL;
+    s[n] = '\0';
+    if (lenp != NULL)
+        *lenp = n;
+    return s;
+}
+
+/* api_dump() of a fresh object, which it then drops. */
+static char *api_dump_new(json_t *obj)
+{
+    char *s = api_dump(obj, NULL);
+
     json_decref(obj);
     return s;
 }
 
 char *api_body_check(const char *inn)
 {
-    return dump(json_pack("{s:s}", "tax_reference", inn));
+    return api_dump_new(json_pack("{s:s}", "tax_reference", inn));
 }
 
 char *api_body_status(const char *request_id)
 {
-    return dump(json_pack("{s:s}", "request_id", request_id));
+    return api_dump_new(json_pack("{s:s}", "request_id", request_id));
 }
 
 char *api_body_token(const char *inn)
 {
-    return dump(
+    return api_dump_new(
         json_pack("{s:{s:s}}", "self_employed_widget", "tax_reference", inn));
 }
 
-static json_t *string_array(const char *const *items, size_t n)
+static json_t *api_string_array(const char *const *items, size_t n)
 {
     json_t *arr = json_array();
     size_t i;
@@ -112,19 +155,20 @@ static json_t *string_array(const char *const *items, size_t n)
 char *api_body_link(const char *public_token, const char *inn,
                     const char *const *perms, size_t nperms)
 {
-    json_t *arr = string_array(perms, nperms);
+    json_t *arr = api_string_array(perms, nperms);
 
     if (arr == NULL)
         return NULL;
 
     /* "o" steals the array, also when packing fails. */
-    return dump(json_pack("{s:s, s:s, s:o}", "public_token", public_token,
-                          "tax_reference", inn, "permissions", arr));
+    return api_dump_new(json_pack("{s:s, s:s, s:o}", "public_token",
+                                  public_token, "tax_reference", inn,
+                                  "permissions", arr));
 }
 
 char *api_body_link_status(const char *link_id)
 {
-    return dump(json_pack("{s:s}", "link_request_id", link_id));
+    return api_dump_new(json_pack("{s:s}", "link_request_id", link_id));
 }
 
 char *api_body_fields(const char *const *names, const char *const *values,
@@ -139,14 +183,14 @@ char *api_body_fields(const char *const *names, const char *const *values,
             obj = NULL;
         }
     }
-    return dump(obj);
+    return api_dump_new(obj);
 }
 
 /* Sanitising */
 
 /* Length of the valid UTF-8 sequence at s, or 0 when it is not one
  * (overlong forms, surrogates and values past U+10FFFF included). */
-static size_t utf8_len(const unsigned char *s, size_t avail, unsigned *cp)
+static size_t api_utf8_len(const unsigned char *s, size_t avail, unsigned *cp)
 {
     unsigned char c = s[0], lo = 0x80, hi = 0xbf;
     size_t n, i;
@@ -186,7 +230,7 @@ static size_t utf8_len(const unsigned char *s, size_t avail, unsigned *cp)
     return n;
 }
 
-static int is_control(unsigned cp)
+static int api_is_control(unsigned cp)
 {
     return cp < 0x20 || cp == 0x7f || (cp >= 0x80 && cp <= 0x9f);
 }
@@ -194,7 +238,7 @@ static int is_control(unsigned cp)
 /* Bytes to skip for the escape sequence starting with ESC at s, so that
  * neither the ESC nor the visible rest of a colour or title sequence
  * reaches the screen. */
-static size_t escape_len(const unsigned char *s, size_t avail)
+static size_t api_escape_len(const unsigned char *s, size_t avail)
 {
     size_t i = 2;
 
@@ -228,16 +272,16 @@ void api_sanitize(const char *in, size_t len, char *out, size_t outlen)
 
     while (in != NULL && i < len) {
         unsigned cp = 0;
-        size_t n = utf8_len(s + i, len - i, &cp);
+        size_t n = api_utf8_len(s + i, len - i, &cp);
         const char *src = n > 0 ? in + i : "?";
         size_t put = n > 0 ? n : 1;
 
         if (n > 0 && cp == 0x1b) {
-            i += escape_len(s + i, len - i);
+            i += api_escape_len(s + i, len - i);
             continue;
         }
         i += put;
-        if (n > 0 && is_control(cp))
+        if (n > 0 && api_is_control(cp))
             continue;
 
         if (o + put >= outlen)
@@ -252,11 +296,12 @@ void api_sanitize(const char *in, size_t len, char *out, size_t outlen)
 
 /* Marks the reply as failed; the description is kept when the bank
  * already gave one, otherwise fmt fills it. */
-static void fail(struct api_reply *out, enum api_fault fault, const char *fmt,
-                 ...) __attribute__((format(printf, 3, 4)));
+static void api_fail(struct api_reply *out, enum api_fault fault,
+                     const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
 
-static void fail(struct api_reply *out, enum api_fault fault, const char *fmt,
-                 ...)
+static void api_fail(struct api_reply *out, enum api_fault fault,
+                     const char *fmt, ...)
 {
     va_list ap;
 
@@ -278,23 +323,23 @@ static void fail(struct api_reply *out, enum api_fault fault, const char *fmt,
     va_end(ap);
 }
 
-static void unexpected(struct api_reply *out, const char *what)
+static void api_unexpected(struct api_reply *out, const char *what)
 {
-    fail(out, API_FAULT_BANK, "unexpected reply: %s", what);
+    api_fail(out, API_FAULT_BANK, "unexpected reply: %s", what);
 }
 
 /* The fault for a reply whose body gives no usable reason. */
-static enum api_fault http_fault(long status)
+static enum api_fault api_http_fault(long status)
 {
     return status == 401 || status == 403 ? API_FAULT_CONFIG : API_FAULT_BANK;
 }
 
-static int is_2xx(long status)
+static int api_is_2xx(long status)
 {
     return status >= 200 && status <= 299;
 }
 
-static int in_list(const char *s, const char *const *list, size_t n)
+static int api_in_list(const char *s, const char *const *list, size_t n)
 {
     size_t i;
 
@@ -304,7 +349,7 @@ static int in_list(const char *s, const char *const *list, size_t n)
     return 0;
 }
 
-static int looks_html(const struct api_http *in)
+static int api_looks_html(const struct api_http *in)
 {
     const char *ct = in->content_type;
     size_t i = 0;
@@ -320,40 +365,42 @@ static int looks_html(const struct api_http *in)
 }
 
 /* The body as a JSON object, or NULL with the reply marked failed. */
-static json_t *load_object(const struct api_http *in, struct api_reply *out)
+static json_t *api_load_object(const struct api_http *in, struct api_reply *out)
 {
-    enum api_fault fault = http_fault(in->status);
+    enum api_fault fault = api_http_fault(in->status);
     json_error_t jerr;
     json_t *root;
 
     if (in->len == 0 || in->body == NULL) {
-        fail(out, fault, "an empty reply (HTTP %ld)", in->status);
+        api_fail(out, fault, "an empty reply (HTTP %ld)", in->status);
         return NULL;
     }
 
-    if (looks_html(in)) {
-        fail(out, fault, "an HTML page instead of JSON (HTTP %ld)", in->status);
+    if (api_looks_html(in)) {
+        api_fail(out, fault, "an HTML page instead of JSON (HTTP %ld)",
+                 in->status);
         return NULL;
     }
 
     root = json_loadb(in->body, in->len,
                       JSON_REJECT_DUPLICATES | JSON_DECODE_ANY, &jerr);
     if (root == NULL) {
-        fail(out, fault, "not valid JSON (HTTP %ld)", in->status);
+        api_fail(out, fault, "not valid JSON (HTTP %ld)", in->status);
         return NULL;
     }
 
     if (!json_is_object(root)) {
         json_decref(root);
-        fail(out, fault, "a reply that is not a JSON object (HTTP %ld)",
-             in->status);
+        api_fail(out, fault, "a reply that is not a JSON object (HTTP %ld)",
+                 in->status);
         return NULL;
     }
     return root;
 }
 
 /* A string member, or NULL when absent, null or not a string. */
-static const char *get_string(const json_t *obj, const char *key, size_t *len)
+static const char *api_get_string(const json_t *obj, const char *key,
+                                  size_t *len)
 {
     json_t *v = json_object_get(obj, key);
 
@@ -363,7 +410,7 @@ static const char *get_string(const json_t *obj, const char *key, size_t *len)
     return json_string_value(v);
 }
 
-static int is_absent(const json_t *obj, const char *key)
+static int api_is_absent(const json_t *obj, const char *key)
 {
     json_t *v = json_object_get(obj, key);
 
@@ -372,7 +419,7 @@ static int is_absent(const json_t *obj, const char *key)
 
 /* Copies the error object's code and description for display; returns
  * the raw code for classification, or NULL when there is none. */
-static const char *read_error(const json_t *root, struct api_reply *out)
+static const char *api_read_error(const json_t *root, struct api_reply *out)
 {
     json_t *err = json_object_get(root, "error");
     const char *code, *text;
@@ -381,11 +428,11 @@ static const char *read_error(const json_t *root, struct api_reply *out)
     if (!json_is_object(err))
         return NULL;
 
-    text = get_string(err, "description", &len);
+    text = api_get_string(err, "description", &len);
     if (text != NULL)
         api_sanitize(text, len, out->description, sizeof(out->description));
 
-    code = get_string(err, "code", &len);
+    code = api_get_string(err, "code", &len);
     if (code == NULL || len == 0)
         return NULL;
     api_sanitize(code, len, out->code, sizeof(out->code));
@@ -393,7 +440,7 @@ static const char *read_error(const json_t *root, struct api_reply *out)
 }
 
 /* The verdict an error code stands for in a reply to call, if any. */
-static enum api_verdict code_verdict(enum api_call call, const char *code)
+static enum api_verdict api_code_verdict(enum api_call call, const char *code)
 {
     int check = call == API_CHECK || call == API_STATUS;
 
@@ -408,15 +455,15 @@ static enum api_verdict code_verdict(enum api_call call, const char *code)
     return API_VERDICT_NONE;
 }
 
-static void parse_error(enum api_call call, long http, const json_t *root,
-                        struct api_reply *out)
+static void api_parse_error(enum api_call call, long http, const json_t *root,
+                            struct api_reply *out)
 {
-    const char *code = read_error(root, out);
-    size_t ntax = sizeof(tax_codes) / sizeof(tax_codes[0]);
-    size_t nconf = sizeof(config_codes) / sizeof(config_codes[0]);
+    const char *code = api_read_error(root, out);
+    size_t ntax = sizeof(api_tax_codes) / sizeof(api_tax_codes[0]);
+    size_t nconf = sizeof(api_config_codes) / sizeof(api_config_codes[0]);
     enum api_verdict v;
 
-    v = code != NULL && http >= 200 && http < 500 ? code_verdict(call, code)
+    v = code != NULL && http >= 200 && http < 500 ? api_code_verdict(call, code)
                                                   : API_VERDICT_NONE;
     if (v != API_VERDICT_NONE) {
         out->result = API_RES_OK;
@@ -424,23 +471,24 @@ static void parse_error(enum api_call call, long http, const json_t *root,
         return;
     }
 
-    if (code != NULL && in_list(code, tax_codes, ntax))
-        fail(out, API_FAULT_TAX_SERVICE, "the tax service failed (HTTP %ld)",
-             http);
+    if (code != NULL && api_in_list(code, api_tax_codes, ntax))
+        api_fail(out, API_FAULT_TAX_SERVICE,
+                 "the tax service failed (HTTP %ld)", http);
     else if (http >= 500)
-        fail(out, API_FAULT_BANK, "the bank failed (HTTP %ld)", http);
-    else if (code != NULL && in_list(code, config_codes, nconf))
-        fail(out, API_FAULT_CONFIG, "request refused (HTTP %ld)", http);
+        api_fail(out, API_FAULT_BANK, "the bank failed (HTTP %ld)", http);
+    else if (code != NULL && api_in_list(code, api_config_codes, nconf))
+        api_fail(out, API_FAULT_CONFIG, "request refused (HTTP %ld)", http);
     else
-        fail(out, http_fault(http), "an error reply (HTTP %ld)", http);
+        api_fail(out, api_http_fault(http), "an error reply (HTTP %ld)", http);
 }
 
 /* Copies an id that must be kept whole: printable ASCII, not empty, and
  * short enough to fit; anything else is refused, never cut. */
-static int copy_id(const json_t *obj, const char *key, char *dst, size_t dstlen)
+static int api_copy_id(const json_t *obj, const char *key, char *dst,
+                       size_t dstlen)
 {
     size_t len = 0, i;
-    const char *s = get_string(obj, key, &len);
+    const char *s = api_get_string(obj, key, &len);
 
     if (s == NULL || len == 0 || len >= dstlen)
         return -1;
@@ -454,13 +502,13 @@ static int copy_id(const json_t *obj, const char *key, char *dst, size_t dstlen)
     return 0;
 }
 
-static void parse_pending(enum api_call call, const json_t *root,
-                          struct api_reply *out)
+static void api_parse_pending(enum api_call call, const json_t *root,
+                              struct api_reply *out)
 {
-    if (call == API_CHECK && !is_absent(root, "request_id")) {
-        if (copy_id(root, "request_id", out->request_id,
-                    sizeof(out->request_id)) != 0) {
-            unexpected(out, "bad request_id");
+    if (call == API_CHECK && !api_is_absent(root, "request_id")) {
+        if (api_copy_id(root, "request_id", out->request_id,
+                        sizeof(out->request_id)) != 0) {
+            api_unexpected(out, "bad request_id");
             return;
         }
         out->result = API_RES_OK;
@@ -471,7 +519,7 @@ static void parse_pending(enum api_call call, const json_t *root,
 
 /* 1 with *val for JSON true/false, 0 when absent or null, -1 when the
  * member is anything else (a number or a string is not a boolean). */
-static int get_bool(const json_t *obj, const char *key, int *val)
+static int api_get_bool(const json_t *obj, const char *key, int *val)
 {
     json_t *v = json_object_get(obj, key);
 
@@ -483,25 +531,25 @@ static int get_bool(const json_t *obj, const char *key, int *val)
     return 1;
 }
 
-static int has_flags(const json_t *obj)
+static int api_has_flags(const json_t *obj)
 {
-    return !is_absent(obj, KEY_TAXPAYER) || !is_absent(obj, KEY_LINKED);
+    return !api_is_absent(obj, KEY_TAXPAYER) || !api_is_absent(obj, KEY_LINKED);
 }
 
 /* The object holding the two booleans: the reply itself, or the one
  * object member that has them. NULL when none or more than one does. */
-static const json_t *flag_holder(const json_t *root)
+static const json_t *api_flag_holder(const json_t *root)
 {
     const json_t *found = NULL;
     const char *key;
     json_t *v;
 
-    if (has_flags(root))
+    if (api_has_flags(root))
         return root;
 
     json_object_foreach((json_t *)root, key, v)
     {
-        if (!json_is_object(v) || !has_flags(v))
+        if (!json_is_object(v) || !api_has_flags(v))
             continue;
         if (found != NULL)
             return NULL;
@@ -510,20 +558,20 @@ static const json_t *flag_holder(const json_t *root)
     return found;
 }
 
-static void parse_status(const json_t *root, struct api_reply *out)
+static void api_parse_status(const json_t *root, struct api_reply *out)
 {
-    const json_t *h = flag_holder(root);
+    const json_t *h = api_flag_holder(root);
     int taxpayer = 0, linked = 0, rt, rl;
 
     if (h == NULL) {
-        unexpected(out, "no taxpayer flags");
+        api_unexpected(out, "no taxpayer flags");
         return;
     }
 
-    rt = get_bool(h, KEY_TAXPAYER, &taxpayer);
-    rl = get_bool(h, KEY_LINKED, &linked);
+    rt = api_get_bool(h, KEY_TAXPAYER, &taxpayer);
+    rl = api_get_bool(h, KEY_LINKED, &linked);
     if (rt <= 0 || rl < 0 || (taxpayer && rl == 0)) {
-        unexpected(out, "bad taxpayer flags");
+        api_unexpected(out, "bad taxpayer flags");
         return;
     }
 
@@ -534,15 +582,15 @@ static void parse_status(const json_t *root, struct api_reply *out)
         out->verdict = linked ? API_VERDICT_LINKED : API_VERDICT_NOT_LINKED;
 }
 
-static void parse_token(const json_t *root, struct api_reply *out)
+static void api_parse_token(const json_t *root, struct api_reply *out)
 {
     size_t len = 0;
-    const char *s = get_string(root, "public_token", &len);
+    const char *s = api_get_string(root, "public_token", &len);
 
     if (s == NULL || len == 0 || len >= sizeof(out->public_token) ||
         strspn(s, "0123456789abcdefghijklmnopqrstuvwxyz"
                   "ABCDEFGHIJKLMNOPQRSTUVWXYZ_-") != len) {
-        unexpected(out, "bad public_token");
+        api_unexpected(out, "bad public_token");
         return;
     }
 
@@ -550,7 +598,7 @@ static void parse_token(const json_t *root, struct api_reply *out)
     out->result = API_RES_OK;
 }
 
-static enum api_link_state link_state(const char *s)
+static enum api_link_state api_link_state_of(const char *s)
 {
     if (strcasecmp(s, "in_progress") == 0)
         return API_LINK_IN_PROGRESS;
@@ -563,35 +611,36 @@ static enum api_link_state link_state(const char *s)
 
 /* A state the link call does not name is left unknown: the id is what
  * matters there, and its state is asked for separately. */
-static void parse_link(const json_t *root, struct api_reply *out)
+static void api_parse_link(const json_t *root, struct api_reply *out)
 {
     size_t len = 0;
-    const char *state = get_string(root, "state", &len);
+    const char *state = api_get_string(root, "state", &len);
 
-    if (copy_id(root, "link_request_id", out->link_id, sizeof(out->link_id)) !=
-        0) {
-        unexpected(out, "bad link_request_id");
+    if (api_copy_id(root, "link_request_id", out->link_id,
+                    sizeof(out->link_id)) != 0) {
+        api_unexpected(out, "bad link_request_id");
         return;
     }
 
-    if (state == NULL && !is_absent(root, "state")) {
-        unexpected(out, "bad state");
+    if (state == NULL && !api_is_absent(root, "state")) {
+        api_unexpected(out, "bad state");
         return;
     }
 
-    out->link_state = state != NULL ? link_state(state) : API_LINK_UNKNOWN;
+    out->link_state =
+        state != NULL ? api_link_state_of(state) : API_LINK_UNKNOWN;
     out->result = API_RES_OK;
 }
 
-static void parse_link_status(const json_t *root, struct api_reply *out)
+static void api_parse_link_status(const json_t *root, struct api_reply *out)
 {
     size_t len = 0;
-    const char *state = get_string(root, "state", &len);
+    const char *state = api_get_string(root, "state", &len);
     enum api_link_state st =
-        state != NULL ? link_state(state) : API_LINK_UNKNOWN;
+        state != NULL ? api_link_state_of(state) : API_LINK_UNKNOWN;
 
     if (st == API_LINK_UNKNOWN) {
-        unexpected(out, "bad state");
+        api_unexpected(out, "bad state");
         return;
     }
 
@@ -601,7 +650,7 @@ static void parse_link_status(const json_t *root, struct api_reply *out)
 
 /* Adds one named field; names that do not fit are left out, since no
  * configured name could equal them. */
-static void add_field(struct api_reply *out, const char *name, int matches)
+static void api_add_field(struct api_reply *out, const char *name, int matches)
 {
     struct api_field *fl;
 
@@ -612,7 +661,7 @@ static void add_field(struct api_reply *out, const char *name, int matches)
     fl->matches = matches;
 }
 
-static int parse_matches(const json_t *obj, struct api_reply *out)
+static int api_parse_matches(const json_t *obj, struct api_reply *out)
 {
     const char *key;
     json_t *v;
@@ -621,12 +670,12 @@ static int parse_matches(const json_t *obj, struct api_reply *out)
     {
         if (!json_is_boolean(v))
             return -1;
-        add_field(out, key, json_is_true(v));
+        api_add_field(out, key, json_is_true(v));
     }
     return 0;
 }
 
-static int parse_mismatched(const json_t *arr, struct api_reply *out)
+static int api_parse_mismatched(const json_t *arr, struct api_reply *out)
 {
     size_t i;
     json_t *v;
@@ -635,100 +684,100 @@ static int parse_mismatched(const json_t *arr, struct api_reply *out)
     {
         if (!json_is_string(v))
             return -1;
-        add_field(out, json_string_value(v), 0);
+        api_add_field(out, json_string_value(v), 0);
     }
     out->fields_listed = 1;
     return 0;
 }
 
 /* Either {"matches": {name: bool}} or {"mismatched_fields": [name]}. */
-static void parse_personal(const json_t *root, struct api_reply *out)
+static void api_parse_personal(const json_t *root, struct api_reply *out)
 {
     json_t *m = json_object_get(root, "matches");
     json_t *l = json_object_get(root, "mismatched_fields");
     int rc = -1;
 
     if (json_is_object(m))
-        rc = parse_matches(m, out);
+        rc = api_parse_matches(m, out);
     else if (json_is_array(l))
-        rc = parse_mismatched(l, out);
+        rc = api_parse_mismatched(l, out);
 
     if (rc != 0) {
-        unexpected(out, "no field results");
+        api_unexpected(out, "no field results");
         return;
     }
     out->result = API_RES_OK;
 }
 
-static void parse_ok(enum api_call call, const json_t *root,
-                     struct api_reply *out)
+static void api_parse_ok(enum api_call call, const json_t *root,
+                         struct api_reply *out)
 {
     switch (call) {
     case API_CHECK:
-        if (copy_id(root, "request_id", out->request_id,
-                    sizeof(out->request_id)) != 0)
-            unexpected(out, "bad request_id");
+        if (api_copy_id(root, "request_id", out->request_id,
+                        sizeof(out->request_id)) != 0)
+            api_unexpected(out, "bad request_id");
         else
             out->result = API_RES_OK;
         break;
     case API_STATUS:
-        parse_status(root, out);
+        api_parse_status(root, out);
         break;
     case API_TOKEN:
-        parse_token(root, out);
+        api_parse_token(root, out);
         break;
     case API_LINK:
-        parse_link(root, out);
+        api_parse_link(root, out);
         break;
     case API_LINK_STATUS:
-        parse_link_status(root, out);
+        api_parse_link_status(root, out);
         break;
     case API_PERSONAL_INFO:
-        parse_personal(root, out);
+        api_parse_personal(root, out);
         break;
     default:
-        unexpected(out, "unknown call");
+        api_unexpected(out, "unknown call");
         break;
     }
 }
 
-static void parse_object(enum api_call call, long http, const json_t *root,
-                         struct api_reply *out)
+static void api_parse_object(enum api_call call, long http, const json_t *root,
+                             struct api_reply *out)
 {
     size_t len = 0;
-    const char *status = get_string(root, "status", &len);
+    const char *status = api_get_string(root, "status", &len);
 
     if (http == 429) {
-        read_error(root, out);
-        fail(out, API_FAULT_BANK, "too many requests (HTTP 429)");
+        api_read_error(root, out);
+        api_fail(out, API_FAULT_BANK, "too many requests (HTTP 429)");
         return;
     }
 
     if (status == NULL) {
-        fail(out, http_fault(http), "a reply without a status (HTTP %ld)",
-             http);
+        api_fail(out, api_http_fault(http),
+                 "a reply without a status (HTTP %ld)", http);
         return;
     }
 
     if (strcmp(status, "error") == 0)
-        parse_error(call, http, root, out);
-    else if (!is_2xx(http))
-        fail(out, http_fault(http), "an answer with HTTP %ld", http);
+        api_parse_error(call, http, root, out);
+    else if (!api_is_2xx(http))
+        api_fail(out, api_http_fault(http), "an answer with HTTP %ld", http);
     else if (strcmp(status, "pending") == 0)
-        parse_pending(call, root, out);
+        api_parse_pending(call, root, out);
     else if (strcmp(status, "ok") == 0)
-        parse_ok(call, root, out);
+        api_parse_ok(call, root, out);
     else
-        fail(out, API_FAULT_BANK, "unknown status (HTTP %ld)", http);
+        api_fail(out, API_FAULT_BANK, "unknown status (HTTP %ld)", http);
 }
 
 /* A network fault that names the certificate problem libcurl saw. */
-static void fail_certificate(const char *why, struct api_reply *out)
+static void api_fail_certificate(const char *why, struct api_reply *out)
 {
     char clean[API_TEXT_MAX];
 
     api_sanitize(why, strlen(why), clean, sizeof(clean));
-    fail(out, API_FAULT_NETWORK, "certificate refused: %s", clean);
+    api_fail(out, API_FAULT_NETWORK, "certificate refused: %s", clean);
 }
 
 void api_parse(enum api_call call, const struct api_http *in,
@@ -740,20 +789,20 @@ void api_parse(enum api_call call, const struct api_http *in,
     out->retry_after_s = in->retry_after_s;
 
     if (in->transport_error && in->tls_error != NULL) {
-        fail_certificate(in->tls_error, out);
+        api_fail_certificate(in->tls_error, out);
         return;
     }
     if (in->transport_error) {
-        fail(out, API_FAULT_NETWORK, "%s",
-             in->timed_out ? "no answer in time" : "could not connect");
+        api_fail(out, API_FAULT_NETWORK, "%s",
+                 in->timed_out ? "no answer in time" : "could not connect");
         return;
     }
     out->http_status = in->status;
 
-    root = load_object(in, out);
+    root = api_load_object(in, out);
     if (root == NULL)
         return;
 
-    parse_object(call, in->status, root, out);
+    api_parse_object(call, in->status, root, out);
     json_decref(root);
 }

@@ -13,6 +13,8 @@
 
 #include <stddef.h>
 
+#include <jansson.h>
+
 enum api_call {
     API_CHECK,         /* POST npd/check {"tax_reference"}: documented */
     API_STATUS,        /* POST npd/request/status {"request_id"}: documented */
@@ -114,6 +116,17 @@ char *api_body_link_status(const char *link_id);
 /* An object of n string members, names[i] = values[i], in that order. */
 char *api_body_fields(const char *const *names, const char *const *values,
                       size_t n);
+
+/* Compact JSON text of obj, NUL-terminated, its length (without the NUL)
+ * in *lenp when lenp is not NULL; NULL when out of memory. Free it. */
+char *api_dump(const json_t *obj, size_t *lenp);
+
+/* "none", "network", "bank", "tax_service", "config": stable words for
+ * the audit trail and machine-readable output. */
+const char *api_fault_name(enum api_fault fault);
+
+/* "none", "not_self_employed", "not_linked", "linked", likewise. */
+const char *api_verdict_name(enum api_verdict verdict);
 
 /* "npd/check" and so on, for logs and the audit trail. */
 const char *api_call_name(enum api_call call);

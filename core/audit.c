@@ -7,7 +7,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <pwd.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,6 +16,9 @@
 
 #include <jansson.h>
 
+#include "api.h"
+#include "clock.h"
+#include "err.h"
 #include "inn.h"
 
 #define AUDIT_NAME_MAX 64
@@ -32,18 +34,6 @@ struct audit {
 /* Keys every line has; a caller's pair may not replace them. */
 static const char *const audit_fixed[] = {"ts", "agent", "ssh_client", "event",
                                           "inn"};
-
-__attribute__((format(printf, 3, 4))) static void
-audit_err(char *err, size_t errlen, const char *fmt, ...)
-{
-    va_list ap;
-
-    if (err == NULL || errlen == 0)
-        return;
-    va_start(ap, fmt);
-    vsnprintf(err, errlen, fmt, ap);
-    va_end(ap);
-}
 
 /* The login name of the effective user, or "uid N" without one. */
 static void audit_agent(char *out, size_t len)
@@ -77,7 +67,7 @@ struct audit *audit_open(const char *path, char *err, size_t errlen)
     struct audit *a = calloc(1, sizeof(*a));
 
     if (a == NULL) {
-        audit_err(err, errlen, "audit: out of memory");
+        err_set(err, errlen, "audit: out of memory");
         return NULL;
     }
     a->fd = -1;
@@ -89,8 +79,8 @@ struct audit *audit_open(const char *path, char *err, size_t errlen)
     a->path = strdup(path);
     a->fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
     if (a->path == NULL || a->fd < 0) {
-        audit_err(err, errlen, "audit file %s: %s", path,
-                  a->path == NULL ? "out of memory" : strerror(errno));
+        err_set(err, errlen, "audit file %s: %s", path,
+                a->path == NULL ? "out of memory" : strerror(errno));
         audit_close(a);
         return NULL;
     }
@@ -100,14 +90,13 @@ struct audit *audit_open(const char *path, char *err, size_t errlen)
 /* ISO 8601 UTC with milliseconds, e.g. 2024-05-01T09:30:00.123Z. */
 static void audit_now(char *out, size_t len)
 {
-    struct timespec ts;
+    int64_t now = clock_wall_ms();
+    time_t secs = (time_t)(now / 1000);
     struct tm tm;
     size_t n;
-    int ms;
+    int ms = (int)(now % 1000);
 
-    clock_gettime(CLOCK_REALTIME, &ts);
-    gmtime_r(&ts.tv_sec, &tm);
-    ms = (int)(ts.tv_nsec / 1000000 % 1000);
+    gmtime_r(&secs, &tm);
 
     n = strftime(out, len, "%Y-%m-%dT%H:%M:%S", &tm);
     snprintf(out + n, len - n, ".%03dZ", ms);
@@ -154,11 +143,11 @@ static int audit_put_pairs(json_t *obj, const char *const *kv, char *err,
 {
     for (size_t i = 0; kv != NULL && kv[i] != NULL; i += 2) {
         if (audit_is_fixed(kv[i])) {
-            audit_err(err, errlen, "audit: key \"%s\" is reserved", kv[i]);
+            err_set(err, errlen, "audit: key \"%s\" is reserved", kv[i]);
             return -1;
         }
         if (audit_put(obj, kv[i], kv[i + 1]) != 0) {
-            audit_err(err, errlen, "audit: out of memory");
+            err_set(err, errlen, "audit: out of memory");
             return -1;
         }
         if (kv[i + 1] == NULL)
@@ -179,7 +168,7 @@ static json_t *audit_build(const struct audit *a, const char *event,
     int bad;
 
     if (obj == NULL) {
-        audit_err(err, errlen, "audit: out of memory");
+        err_set(err, errlen, "audit: out of memory");
         return NULL;
     }
     audit_now(ts, sizeof(ts));
@@ -194,7 +183,7 @@ static json_t *audit_build(const struct audit *a, const char *event,
         bad = audit_put(obj, "inn", inn);
     }
     if (bad)
-        audit_err(err, errlen, "audit: out of memory");
+        err_set(err, errlen, "audit: out of memory");
 
     if (bad || audit_put_pairs(obj, kv, err, errlen) != 0) {
         json_decref(obj);
@@ -232,16 +221,16 @@ static int audit_sync(int fd)
     return -1;
 }
 
-/* The event as one compact line with its newline, malloc'd. Measured,
- * then written into a buffer of that size: json_dumps() can drop a byte
- * when it runs out of memory halfway. */
+/* The event as one compact line with its newline, malloc'd, so a single
+ * write() appends it whole. */
 static char *audit_line(json_t *obj, size_t *lenp)
 {
-    size_t len = json_dumpb(obj, NULL, 0, JSON_COMPACT);
-    char *buf = len > 0 ? malloc(len + 2) : NULL;
+    size_t len = 0;
+    char *text = api_dump(obj, &len);
+    char *buf = text != NULL ? realloc(text, len + 2) : NULL;
 
-    if (buf == NULL || json_dumpb(obj, buf, len, JSON_COMPACT) != len) {
-        free(buf);
+    if (buf == NULL) {
+        free(text);
         return NULL;
     }
     buf[len] = '\n';
@@ -269,7 +258,7 @@ static int audit_append(const struct audit *a, const char *event, json_t *obj,
     int ok;
 
     if (buf == NULL) {
-        audit_err(err, errlen, "audit: out of memory");
+        err_set(err, errlen, "audit: out of memory");
         return -1;
     }
     if (a->syslog)
@@ -280,7 +269,7 @@ static int audit_append(const struct audit *a, const char *event, json_t *obj,
     if (!ok) {
         const char *why = strerror(errno);
 
-        audit_err(err, errlen, "audit file %s: %s", a->path, why);
+        err_set(err, errlen, "audit file %s: %s", a->path, why);
         if (a->syslog)
             syslog(LOG_WARNING, "audit file %s not written: %s", a->path, why);
     }
@@ -298,7 +287,7 @@ int audit_event(struct audit *a, const char *event, const char *inn_masked,
     if (a == NULL || (a->fd < 0 && !a->syslog))
         return 0;
     if (event == NULL) {
-        audit_err(err, errlen, "audit: event has no name");
+        err_set(err, errlen, "audit: event has no name");
         return -1;
     }
 

@@ -7,7 +7,6 @@
 #include "auditsum.h"
 
 #include <errno.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,19 +14,10 @@
 
 #include <jansson.h>
 
+#include "clock.h"
+#include "err.h"
+
 #define AUDITSUM_DATE_LEN 10 /* YYYY-MM-DD */
-
-__attribute__((format(printf, 3, 4))) static void
-auditsum_err(char *err, size_t errlen, const char *fmt, ...)
-{
-    va_list ap;
-
-    if (err == NULL || errlen == 0)
-        return;
-    va_start(ap, fmt);
-    vsnprintf(err, errlen, fmt, ap);
-    va_end(ap);
-}
 
 /* "2024-05-01T09:30:00.123Z" to that day in local time; -1 if not so. */
 static int auditsum_local_day(const char *ts, char *out, size_t len)
@@ -132,12 +122,12 @@ int auditsum_file(const char *path, const char *date, struct auditsum *out,
 
     memset(out, 0, sizeof(*out));
     if (!auditsum_date_ok(date)) {
-        auditsum_err(err, errlen, "date must be YYYY-MM-DD");
+        err_set(err, errlen, "date must be YYYY-MM-DD");
         return -1;
     }
     fp = fopen(path, "re");
     if (fp == NULL) {
-        auditsum_err(err, errlen, "%s: %s", path, strerror(errno));
+        err_set(err, errlen, "%s: %s", path, strerror(errno));
         return -1;
     }
 
@@ -149,7 +139,7 @@ int auditsum_file(const char *path, const char *date, struct auditsum *out,
     free(line);
 
     if (ferror(fp)) {
-        auditsum_err(err, errlen, "%s: read error", path);
+        err_set(err, errlen, "%s: read error", path);
         fclose(fp);
         return -1;
     }
@@ -159,7 +149,7 @@ int auditsum_file(const char *path, const char *date, struct auditsum *out,
 
 void auditsum_today(char *out, size_t len)
 {
-    time_t t = time(NULL);
+    time_t t = (time_t)(clock_wall_ms() / 1000);
     struct tm tm;
 
     localtime_r(&t, &tm);

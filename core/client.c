@@ -6,10 +6,11 @@
  */
 #include "client.h"
 
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include "err.h"
 
 enum { HDR_MAX = 8 };
 
@@ -21,28 +22,13 @@ struct client {
     char *paths[API_CALL_COUNT];
 };
 
-static void set_err(char *err, size_t errlen, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static void set_err(char *err, size_t errlen, const char *fmt, ...)
-{
-    va_list ap;
-
-    if (err == NULL || errlen == 0)
-        return;
-
-    va_start(ap, fmt);
-    vsnprintf(err, errlen, fmt, ap);
-    va_end(ap);
-}
-
 /* A CR or LF in a header value would start a header of its own. */
-static int header_safe(const char *v)
+static int client_header_safe(const char *v)
 {
     return v != NULL && strpbrk(v, "\r\n") == NULL;
 }
 
-static char *base_copy(const char *url)
+static char *client_base_copy(const char *url)
 {
     size_t len = strlen(url);
 
@@ -57,7 +43,7 @@ struct client *client_new(const struct client_config *cfg, struct net *net)
     int i, bad = 0;
 
     if (cfg == NULL || net == NULL || cfg->key == NULL ||
-        cfg->base_url == NULL || !header_safe(cfg->project_id))
+        cfg->base_url == NULL || !client_header_safe(cfg->project_id))
         return NULL;
 
     c = calloc(1, sizeof(*c));
@@ -66,7 +52,7 @@ struct client *client_new(const struct client_config *cfg, struct net *net)
     c->net = net;
     c->key = cfg->key;
 
-    c->base_url = base_copy(cfg->base_url);
+    c->base_url = client_base_copy(cfg->base_url);
     c->project_id = strdup(cfg->project_id);
     bad = c->base_url == NULL || c->project_id == NULL;
     for (i = 0; i < API_CALL_COUNT && !bad; i++) {
@@ -81,7 +67,7 @@ struct client *client_new(const struct client_config *cfg, struct net *net)
     return c;
 }
 
-static void headers_free(char **h)
+static void client_headers_free(char **h)
 {
     int i;
 
@@ -89,7 +75,7 @@ static void headers_free(char **h)
         free(h[i]);
 }
 
-static char *header(const char *name, const char *value)
+static char *client_header(const char *name, const char *value)
 {
     char *line;
 
@@ -99,25 +85,25 @@ static char *header(const char *name, const char *value)
 }
 
 /* Fills h with "Name: value" lines, NULL-terminated. */
-static int headers_build(const struct client *c, const char *sig,
-                         const char *idem, char **h)
+static int client_headers_build(const struct client *c, const char *sig,
+                                const char *idem, char **h)
 {
     int k = 0, bad = 0;
 
-    h[k++] = header("Content-Type", "application/json");
-    h[k++] = header("Accept", "application/json");
-    h[k++] = header("User-Agent", "npdlink/" NPD_VERSION);
-    h[k++] = header("X-PARTNER-PROJECT", c->project_id);
-    h[k++] = header("X-PARTNER-SIGN", sig);
+    h[k++] = client_header("Content-Type", "application/json");
+    h[k++] = client_header("Accept", "application/json");
+    h[k++] = client_header("User-Agent", "npdlink/" NPD_VERSION);
+    h[k++] = client_header("X-PARTNER-PROJECT", c->project_id);
+    h[k++] = client_header("X-PARTNER-SIGN", sig);
     if (idem != NULL && idem[0] != '\0')
-        h[k++] = header("X-PARTNER-IDEMPOTENCY-KEY", idem);
+        h[k++] = client_header("X-PARTNER-IDEMPOTENCY-KEY", idem);
 
     while (k-- > 0)
         bad |= h[k] == NULL;
     return bad ? -1 : 0;
 }
 
-static char *url_for(const struct client *c, enum api_call call)
+static char *client_url_for(const struct client *c, enum api_call call)
 {
     char *url;
 
@@ -126,24 +112,24 @@ static char *url_for(const struct client *c, enum api_call call)
     return url;
 }
 
-static int post(struct client *c, enum api_call call, const char *body,
-                const char *sig, const char *idem, unsigned long tag, char *err,
-                size_t errlen)
+static int client_post(struct client *c, enum api_call call, const char *body,
+                       const char *sig, const char *idem, unsigned long tag,
+                       char *err, size_t errlen)
 {
     char *h[HDR_MAX] = {0};
-    char *url = url_for(c, call);
+    char *url = client_url_for(c, call);
     int rc = -1;
 
-    if (url == NULL || headers_build(c, sig, idem, h) != 0)
-        set_err(err, errlen, "out of memory");
+    if (url == NULL || client_headers_build(c, sig, idem, h) != 0)
+        err_set(err, errlen, "out of memory");
     else if (net_post(c->net, url, (const char *const *)h, body, strlen(body),
                       tag) != 0)
-        set_err(err, errlen, "could not start the %s request",
+        err_set(err, errlen, "could not start the %s request",
                 api_call_name(call));
     else
         rc = 0;
 
-    headers_free(h);
+    client_headers_free(h);
     free(url);
     return rc;
 }
@@ -156,25 +142,25 @@ int client_send(struct client *c, enum api_call call, const char *body,
     int rc;
 
     if (c == NULL || body == NULL || (unsigned)call >= API_CALL_COUNT) {
-        set_err(err, errlen, "bad request");
+        err_set(err, errlen, "bad request");
         return -1;
     }
 
-    if (idempotency_key != NULL && !header_safe(idempotency_key)) {
-        set_err(err, errlen, "idempotency key has a line break");
+    if (idempotency_key != NULL && !client_header_safe(idempotency_key)) {
+        err_set(err, errlen, "idempotency key has a line break");
         return -1;
     }
 
     if (sign_body(c->key, body, strlen(body), &sig, err, errlen) != 0)
         return -1;
 
-    if (!header_safe(sig)) {
+    if (!client_header_safe(sig)) {
         free(sig);
-        set_err(err, errlen, "signature has a line break");
+        err_set(err, errlen, "signature has a line break");
         return -1;
     }
 
-    rc = post(c, call, body, sig, idempotency_key, tag, err, errlen);
+    rc = client_post(c, call, body, sig, idempotency_key, tag, err, errlen);
     free(sig);
     return rc;
 }

@@ -1,5 +1,5 @@
 /*
- * clock: the only place that reads the system clocks.
+ * clock: the only place in core/ that reads the system clocks.
  */
 #include "clock.h"
 

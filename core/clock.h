@@ -1,5 +1,6 @@
 /*
- * clock: the real clocks; everything else takes time as an argument.
+ * clock: the real clocks; the rest of core/ reads the time only through
+ * these, and most of it takes time as an argument instead.
  */
 #ifndef NPD_CLOCK_H
 #define NPD_CLOCK_H

@@ -43,6 +43,7 @@
  * writes the keys back in the file format for --print-config.
  */
 #include "config.h"
+#include "err.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -122,18 +123,6 @@ static const char *const config_default_paths[API_CALL_COUNT] = {
     [API_LINK_STATUS] = "/api/v1/self_employed_widget/link/status",
     [API_PERSONAL_INFO] = "/api/v1/npd/taxpayer/check_personal_info",
 };
-
-__attribute__((format(printf, 3, 4))) static void
-config_err(char *err, size_t errlen, const char *fmt, ...)
-{
-    va_list ap;
-
-    if (err == NULL || errlen == 0)
-        return;
-    va_start(ap, fmt);
-    vsnprintf(err, errlen, fmt, ap);
-    va_end(ap);
-}
 
 static void config_copy(char *dst, const char *src)
 {
@@ -264,18 +253,16 @@ static int config_set_url(char *dst, const char *name, const char *value,
     size_t n;
 
     if (config_after_scheme(value, &https) == NULL) {
-        config_err(err, errlen, "%s: must start with http:// or https://",
-                   name);
+        err_set(err, errlen, "%s: must start with http:// or https://", name);
         return -1;
     }
     if (strpbrk(value, " \\") != NULL) {
-        config_err(err, errlen, "%s: a URL cannot contain spaces or '\\'",
-                   name);
+        err_set(err, errlen, "%s: a URL cannot contain spaces or '\\'", name);
         return -1;
     }
     config_url_host(value, host, sizeof(host));
     if (host[0] == '\0' || strcmp(host, "[]") == 0) {
-        config_err(err, errlen, "%s: the URL names no host", name);
+        err_set(err, errlen, "%s: the URL names no host", name);
         return -1;
     }
 
@@ -290,11 +277,11 @@ static int config_set_path(char *dst, const char *name, const char *value,
                            char *err, size_t errlen)
 {
     if (value[0] != '/') {
-        config_err(err, errlen, "%s: must start with '/'", name);
+        err_set(err, errlen, "%s: must start with '/'", name);
         return -1;
     }
     if (strchr(value, ' ') != NULL) {
-        config_err(err, errlen, "%s: a path cannot contain spaces", name);
+        err_set(err, errlen, "%s: a path cannot contain spaces", name);
         return -1;
     }
     config_copy(dst, value);
@@ -323,30 +310,30 @@ static int config_add_perm(char **perms, size_t *n, const char *code,
                            size_t len, char *err, size_t errlen)
 {
     if (len == 0) {
-        config_err(err, errlen, "permissions: an empty entry in the list");
+        err_set(err, errlen, "permissions: an empty entry in the list");
         return -1;
     }
     if (!config_perm_ok(code, len)) {
-        config_err(err, errlen,
-                   "permissions: \"%.*s\" is not a code of capital letters "
-                   "and '_'",
-                   (int)len, code);
+        err_set(err, errlen,
+                "permissions: \"%.*s\" is not a code of capital letters "
+                "and '_'",
+                (int)len, code);
         return -1;
     }
     if (config_perm_seen(perms, *n, code, len)) {
-        config_err(err, errlen, "permissions: %.*s is listed twice", (int)len,
-                   code);
+        err_set(err, errlen, "permissions: %.*s is listed twice", (int)len,
+                code);
         return -1;
     }
     if (*n == CONFIG_MAX_PERMS) {
-        config_err(err, errlen, "permissions: more than %d codes",
-                   CONFIG_MAX_PERMS);
+        err_set(err, errlen, "permissions: more than %d codes",
+                CONFIG_MAX_PERMS);
         return -1;
     }
 
     perms[*n] = strndup(code, len);
     if (perms[*n] == NULL) {
-        config_err(err, errlen, "permissions: out of memory");
+        err_set(err, errlen, "permissions: out of memory");
         return -1;
     }
     (*n)++;
@@ -393,14 +380,12 @@ static int config_set_ms(long *dst, const char *name, const char *value,
     long v;
 
     if (n == 0 || value[n] != '\0' || n > 9) {
-        config_err(err, errlen, "%s: must be a number from 1 to %ld", name,
-                   max);
+        err_set(err, errlen, "%s: must be a number from 1 to %ld", name, max);
         return -1;
     }
     v = strtol(value, NULL, 10);
     if (v < 1 || v > max) {
-        config_err(err, errlen, "%s: %ld is out of range 1 to %ld", name, v,
-                   max);
+        err_set(err, errlen, "%s: %ld is out of range 1 to %ld", name, v, max);
         return -1;
     }
     *dst = v;
@@ -423,7 +408,7 @@ static int config_set_bool(int *dst, const char *name, const char *value,
             return 0;
         }
     }
-    config_err(err, errlen, "%s: must be yes or no", name);
+    err_set(err, errlen, "%s: must be yes or no", name);
     return -1;
 }
 
@@ -439,14 +424,14 @@ static int config_set_members(char *dst, const char *name, const char *value,
     if (len == 0 || strchr(value, ' ') != NULL || strstr(value, ",,") ||
         value[0] == ',' || value[len - 1] == ',' ||
         len >= API_FIELD_NAME_MAX * 3) {
-        config_err(err, errlen, "%s: names must be non-empty, without spaces",
-                   name);
+        err_set(err, errlen, "%s: names must be non-empty, without spaces",
+                name);
         return -1;
     }
     if (count != 1 && (!list || count != 3)) {
-        config_err(err, errlen, "%s: %s", name,
-                   list ? "give three names (last, first, middle) or one"
-                        : "give one name");
+        err_set(err, errlen, "%s: %s", name,
+                list ? "give three names (last, first, middle) or one"
+                     : "give one name");
         return -1;
     }
     config_copy(dst, value);
@@ -475,7 +460,7 @@ static int config_set_qr(struct config *c, const char *value, char *err,
             return 0;
         }
     }
-    config_err(err, errlen, "qr_mode: must be half, large or colour");
+    err_set(err, errlen, "qr_mode: must be half, large or colour");
     return -1;
 }
 
@@ -486,9 +471,9 @@ static int config_set_idle(struct config *c, const char *value, char *err,
 
     if (n == 0 || value[n] != '\0' || n > 9 ||
         strtol(value, NULL, 10) > CONFIG_IDLE_MAX) {
-        config_err(err, errlen,
-                   "idle_timeout_s: must be a number from 0 (off) to %ld",
-                   CONFIG_IDLE_MAX);
+        err_set(err, errlen,
+                "idle_timeout_s: must be a number from 0 (off) to %ld",
+                CONFIG_IDLE_MAX);
         return -1;
     }
     c->idle_timeout_s = strtol(value, NULL, 10);
@@ -547,30 +532,30 @@ int config_set(struct config *c, const char *key, const char *value, char *err,
     const struct config_key *k;
 
     if (key == NULL || value == NULL) {
-        config_err(err, errlen, "missing key or value");
+        err_set(err, errlen, "missing key or value");
         return -1;
     }
 
     k = config_find(key);
     if (k == NULL && config_is_tls_switch(key)) {
-        config_err(err, errlen,
-                   "%.64s: TLS verification cannot be switched off; use "
-                   "ca_file to trust a private CA",
-                   key);
+        err_set(err, errlen,
+                "%.64s: TLS verification cannot be switched off; use "
+                "ca_file to trust a private CA",
+                key);
         return -1;
     }
     if (k == NULL) {
-        config_err(err, errlen, "unknown key \"%.64s\"", key);
+        err_set(err, errlen, "unknown key \"%.64s\"", key);
         return -1;
     }
 
     if (strlen(value) > CONFIG_STR - 1) {
-        config_err(err, errlen, "%s: value longer than %d characters", k->name,
-                   CONFIG_STR - 1);
+        err_set(err, errlen, "%s: value longer than %d characters", k->name,
+                CONFIG_STR - 1);
         return -1;
     }
     if (config_has_ctrl(value)) {
-        config_err(err, errlen, "%s: value holds a control character", k->name);
+        err_set(err, errlen, "%s: value holds a control character", k->name);
         return -1;
     }
     return config_apply(c, k, value, err, errlen);
@@ -601,13 +586,13 @@ static int config_line(struct config *c, char *line, char *err, size_t errlen)
 
     eq = strchr(text, '=');
     if (eq == NULL) {
-        config_err(err, errlen, "expected \"key = value\"");
+        err_set(err, errlen, "expected \"key = value\"");
         return -1;
     }
     *eq = '\0';
     key = config_trim(text);
     if (key[0] == '\0') {
-        config_err(err, errlen, "no key before '='");
+        err_set(err, errlen, "no key before '='");
         return -1;
     }
     return config_set(c, key, config_trim(eq + 1), err, errlen);
@@ -628,9 +613,9 @@ static int config_read(struct config *c, FILE *fp, const char *path, char *err,
     }
 
     if (rc != 0)
-        config_err(err, errlen, "%s:%ld: %s", path, lineno, why);
+        err_set(err, errlen, "%s:%ld: %s", path, lineno, why);
     else if (ferror(fp)) {
-        config_err(err, errlen, "%s: %s", path, strerror(errno));
+        err_set(err, errlen, "%s: %s", path, strerror(errno));
         rc = -1;
     }
     free(line);
@@ -646,7 +631,7 @@ int config_load_file(struct config *c, const char *path, int required,
     if (fp == NULL) {
         if (errno == ENOENT && !required)
             return 0;
-        config_err(err, errlen, "%s: %s", path, strerror(errno));
+        err_set(err, errlen, "%s: %s", path, strerror(errno));
         return -1;
     }
 
@@ -669,18 +654,18 @@ static int config_validate_live(const struct config *c, char *err,
                                 size_t errlen)
 {
     if (c->project_id[0] == '\0') {
-        config_err(err, errlen,
-                   "project_id is not set: Bank 131 gives each partner one");
+        err_set(err, errlen,
+                "project_id is not set: Bank 131 gives each partner one");
         return -1;
     }
     if (c->key_file[0] == '\0') {
-        config_err(err, errlen,
-                   "key_file is not set: requests must be signed with the "
-                   "partner's private key");
+        err_set(err, errlen,
+                "key_file is not set: requests must be signed with the "
+                "partner's private key");
         return -1;
     }
     if (strncmp(c->mytax_url, "https://", 8) != 0) {
-        config_err(err, errlen, "mytax_url must use https://");
+        err_set(err, errlen, "mytax_url must use https://");
         return -1;
     }
     return 0;
@@ -689,23 +674,23 @@ static int config_validate_live(const struct config *c, char *err,
 int config_validate(const struct config *c, char *err, size_t errlen)
 {
     if (c->total_timeout_ms < c->connect_timeout_ms) {
-        config_err(err, errlen,
-                   "total_timeout_ms (%ld) is shorter than "
-                   "connect_timeout_ms (%ld)",
-                   c->total_timeout_ms, c->connect_timeout_ms);
+        err_set(err, errlen,
+                "total_timeout_ms (%ld) is shorter than "
+                "connect_timeout_ms (%ld)",
+                c->total_timeout_ms, c->connect_timeout_ms);
         return -1;
     }
     if (c->npermissions == 0) {
-        config_err(err, errlen, "permissions: at least one code is needed");
+        err_set(err, errlen, "permissions: at least one code is needed");
         return -1;
     }
     /* Signed requests never travel in clear beyond this machine, in
      * sandbox mode too, so a config file cannot point them elsewhere. */
     if (strncmp(c->base_url, "https://", 8) != 0 &&
         !config_is_loopback(c->base_url)) {
-        config_err(err, errlen,
-                   "base_url must use https:// (plain http:// only to "
-                   "localhost, 127.0.0.1 or [::1])");
+        err_set(err, errlen,
+                "base_url must use https:// (plain http:// only to "
+                "localhost, 127.0.0.1 or [::1])");
         return -1;
     }
     if (c->sandbox)
@@ -760,12 +745,12 @@ static int config_env_entry(struct config *c, const char *entry, char *err,
 
     k = config_env_key(entry, len);
     if (k == NULL || k->kind == CONFIG_SANDBOX) {
-        config_err(err, errlen, "%.*s: not a variable npdlink knows",
-                   (int)(len > 64 ? 64 : len), entry);
+        err_set(err, errlen, "%.*s: not a variable npdlink knows",
+                (int)(len > 64 ? 64 : len), entry);
         return -1;
     }
     if (config_set(c, k->name, eq + 1, why, sizeof(why)) < 0) {
-        config_err(err, errlen, "%.*s: %s", (int)len, entry, why);
+        err_set(err, errlen, "%.*s: %s", (int)len, entry, why);
         return -1;
     }
     return 0;

@@ -18,6 +18,7 @@
 #include "api.h"
 #include "audit.h"
 #include "client.h"
+#include "err.h"
 #include "clock.h"
 #include "inn.h"
 #include "ledger.h"
@@ -28,7 +29,7 @@
  * reply comes within total_timeout_ms. */
 #define ENGINE_GAP_MS 30000
 #define ENGINE_FLIGHT_MARGIN_MS 5000
-#define ENGINE_LOCK_MS 2000
+#define ENGINE_LOCK_MS 200
 
 /* Enough to name the INN of a reply that arrives after a reset. */
 #define ENGINE_TAG_LOG 8
@@ -79,12 +80,6 @@ static void engine_set_error(struct engine *e, const char *fmt, ...)
     va_end(ap);
 }
 
-static void engine_reason(char *err, size_t errlen, const char *what)
-{
-    if (err && errlen > 0)
-        snprintf(err, errlen, "%s", what);
-}
-
 static void engine_release(struct engine *e)
 {
     flow_free(e->flow);
@@ -131,9 +126,9 @@ static int engine_open_net(struct engine *e, const struct config *cfg,
         cc.paths[i] = cfg->paths[i];
     e->client = client_new(&cc, e->net);
     if (!e->client) {
-        engine_reason(err, errlen,
-                      "cannot set up requests: check base_url and "
-                      "project_id");
+        err_set(err, errlen,
+                "cannot set up requests: check base_url and "
+                "project_id");
         return -1;
     }
     return 0;
@@ -162,9 +157,10 @@ static int engine_gate_id(void *ctx, const char *inn, unsigned char id[32])
 }
 
 /* The ledger keeps wall-clock time, the one clock all processes share;
- * the flow's monotonic now_ms is not used. A ledger that fails says "go":
- * the bank enforces the gap itself with a 429, and a broken shared file
- * must not stop every desk. */
+ * the flow's monotonic now_ms is not used. A busy lock is a wait like
+ * any other (ledger_claim). A ledger that fails says "go": the bank
+ * enforces the gap itself with a 429, and a broken shared file must not
+ * stop every desk. */
 static int64_t engine_gate_claim(void *ctx, const unsigned char id[32],
                                  int64_t now_ms)
 {
@@ -241,9 +237,9 @@ static int engine_open_flow(struct engine *e, char *err, size_t errlen)
 
     e->flow = flow_new(&fc);
     if (!e->flow) {
-        engine_reason(err, errlen,
-                      "cannot start: out of memory or no "
-                      "random bytes");
+        err_set(err, errlen,
+                "cannot start: out of memory or no "
+                "random bytes");
         return -1;
     }
     e->last_state = FLOW_INN;
@@ -261,12 +257,12 @@ struct engine *engine_new_key(const struct config *cfg, const char *passphrase,
     struct engine *e = calloc(1, sizeof(*e));
 
     if (!e) {
-        engine_reason(err, errlen, "out of memory");
+        err_set(err, errlen, "out of memory");
         return NULL;
     }
 
     if (engine_copy_perms(e, cfg) < 0) {
-        engine_reason(err, errlen, "out of memory");
+        err_set(err, errlen, "out of memory");
         goto fail;
     }
 
@@ -337,23 +333,6 @@ int engine_wait(struct engine *e, struct pollfd *extra, unsigned nextra,
     if (due >= 0 && (timeout < 0 || due < timeout))
         timeout = due > INT_MAX ? INT_MAX : (int)due;
     return net_wait(e->net, extra, nextra, timeout);
-}
-
-static const char *engine_fault_name(enum api_fault f)
-{
-    switch (f) {
-    case API_FAULT_NONE:
-        return "none";
-    case API_FAULT_NETWORK:
-        return "network";
-    case API_FAULT_BANK:
-        return "bank";
-    case API_FAULT_TAX_SERVICE:
-        return "tax_service";
-    case API_FAULT_CONFIG:
-        return "config";
-    }
-    return "unknown";
 }
 
 static const char *engine_outcome(const struct api_reply *r)
@@ -445,7 +424,7 @@ static void engine_audit_call(struct engine *e, unsigned long tag,
         "method",      "POST",
         "path",        path,
         "outcome",     engine_outcome(r),
-        "fault",       engine_fault_name(r->fault),
+        "fault",       api_fault_name(r->fault),
         "http_status", http,
         "latency_ms",  latency,
         id_key,        id,
@@ -497,7 +476,7 @@ static void engine_audit_plain(struct engine *e, const char *event,
 static void engine_audit_error(struct engine *e, const struct flow_view *v)
 {
     const char *kv[] = {
-        "fault", engine_fault_name(v->fault),
+        "fault", api_fault_name(v->fault),
         "call",  api_call_name(v->failed_call),
         "code",  v->code,
         NULL,

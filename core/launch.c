@@ -9,7 +9,6 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,6 +18,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "clock.h"
+#include "err.h"
 #include "sign.h"
 
 #define LAUNCH_PORT_WAIT_MS 5000
@@ -48,26 +49,6 @@ struct launch_child {
     char *argv[10];
 };
 
-__attribute__((format(printf, 3, 4))) static void
-launch_err(char *err, size_t errlen, const char *fmt, ...)
-{
-    va_list ap;
-
-    if (err == NULL || errlen == 0)
-        return;
-    va_start(ap, fmt);
-    vsnprintf(err, errlen, fmt, ap);
-    va_end(ap);
-}
-
-static int64_t launch_now_ms(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* mkdir -p: missing directories are made 0700, existing ones are kept. */
 static int launch_mkdirs(const char *path, char *err, size_t errlen)
 {
@@ -76,7 +57,7 @@ static int launch_mkdirs(const char *path, char *err, size_t errlen)
     size_t len = strlen(path);
 
     if (len >= sizeof buf) {
-        launch_err(err, errlen, "state directory path is too long");
+        err_set(err, errlen, "state directory path is too long");
         return -1;
     }
     memcpy(buf, path, len + 1);
@@ -86,15 +67,14 @@ static int launch_mkdirs(const char *path, char *err, size_t errlen)
             continue;
         buf[i] = '\0';
         if (mkdir(buf, 0700) != 0 && errno != EEXIST) {
-            launch_err(err, errlen, "cannot create %s: %s", buf,
-                       strerror(errno));
+            err_set(err, errlen, "cannot create %s: %s", buf, strerror(errno));
             return -1;
         }
         buf[i] = path[i];
     }
 
     if (stat(path, &st) != 0 || !S_ISDIR(st.st_mode)) {
-        launch_err(err, errlen, "%s is not a directory", path);
+        err_set(err, errlen, "%s is not a directory", path);
         return -1;
     }
     return 0;
@@ -112,14 +92,14 @@ int launch_state_dir(char *out, size_t n, char *err, size_t errlen)
     else if (home != NULL && home[0] == '/')
         len = snprintf(out, n, "%s/.local/state/npdlink", home);
     else {
-        launch_err(err, errlen,
-                   "cannot find a state directory: set HOME or "
-                   "XDG_STATE_HOME to an absolute path");
+        err_set(err, errlen,
+                "cannot find a state directory: set HOME or "
+                "XDG_STATE_HOME to an absolute path");
         return -1;
     }
 
     if (len < 0 || (size_t)len >= n) {
-        launch_err(err, errlen, "state directory path is too long");
+        err_set(err, errlen, "state directory path is too long");
         return -1;
     }
     return launch_mkdirs(out, err, errlen);
@@ -132,7 +112,7 @@ int launch_keys(const char *dir, char *priv, char *pub, size_t n, char *err,
     int b = snprintf(pub, n, "%s/sandbox-key.pub.pem", dir);
 
     if (a < 0 || b < 0 || (size_t)a >= n || (size_t)b >= n) {
-        launch_err(err, errlen, "key file path is too long");
+        err_set(err, errlen, "key file path is too long");
         return -1;
     }
     if (access(priv, F_OK) == 0 && access(pub, F_OK) == 0)
@@ -169,20 +149,34 @@ __attribute__((noreturn)) static void launch_child_fail(int fd, int stage,
     _exit(127);
 }
 
+/* The defaults the sandbox expects, with sigaction(): signal() is not on
+ * the async-signal-safe list a child of fork may use. */
+static void launch_child_signals(void)
+{
+    static const int sigs[] = {SIGTERM, SIGINT, SIGPIPE};
+    struct sigaction sa;
+    sigset_t none;
+    size_t i;
+
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = SIG_DFL;
+    sigemptyset(&sa.sa_mask);
+    for (i = 0; i < sizeof sigs / sizeof sigs[0]; i++)
+        sigaction(sigs[i], &sa, NULL);
+
+    sigemptyset(&none);
+    sigprocmask(SIG_SETMASK, &none, NULL);
+}
+
 __attribute__((noreturn)) static void launch_child(const struct launch_child *c)
 {
-    sigset_t none;
     int logfd;
 
     prctl(PR_SET_PDEATHSIG, SIGTERM);
     if (getppid() != c->parent)
         launch_child_fail(c->status_wr, LAUNCH_STAGE_PARENT, 0);
 
-    sigemptyset(&none);
-    sigprocmask(SIG_SETMASK, &none, NULL);
-    signal(SIGTERM, SIG_DFL);
-    signal(SIGINT, SIG_DFL);
-    signal(SIGPIPE, SIG_DFL);
+    launch_child_signals();
 
     logfd = open(c->logfile, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
     if (logfd < 0)
@@ -199,7 +193,7 @@ __attribute__((noreturn)) static void launch_child(const struct launch_child *c)
 /* Waits up to ms for pid to exit; 1 when it has (status in *st). */
 static int launch_reap(pid_t pid, int64_t ms, int *st)
 {
-    int64_t until = launch_now_ms() + ms;
+    int64_t until = clock_mono_ms() + ms;
     struct timespec tick = {0, 10 * 1000 * 1000};
 
     for (;;) {
@@ -209,7 +203,7 @@ static int launch_reap(pid_t pid, int64_t ms, int *st)
             return 1;
         if (r < 0 && errno != EINTR)
             return 1;
-        if (launch_now_ms() >= until)
+        if (clock_mono_ms() >= until)
             return 0;
         nanosleep(&tick, NULL);
     }
@@ -257,12 +251,12 @@ static int launch_exec_result(int fd, pid_t pid, const char *exe,
 
     launch_reap(pid, LAUNCH_GRACE_MS, &st);
     if (f.stage == LAUNCH_STAGE_LOG)
-        launch_err(err, errlen, "sandbox: cannot open the log file %s: %s",
-                   logfile, strerror(f.error));
+        err_set(err, errlen, "sandbox: cannot open the log file %s: %s",
+                logfile, strerror(f.error));
     else
-        launch_err(err, errlen, "sandbox %s: %s%s%s", exe,
-                   launch_stage_text(f.stage), f.error ? ": " : "",
-                   f.error ? strerror(f.error) : "");
+        err_set(err, errlen, "sandbox %s: %s%s%s", exe,
+                launch_stage_text(f.stage), f.error ? ": " : "",
+                f.error ? strerror(f.error) : "");
     return -1;
 }
 
@@ -290,20 +284,20 @@ static void launch_explain_exit(pid_t pid, const char *logfile, char *err,
 
     if (!launch_reap(pid, LAUNCH_GRACE_MS, &st)) {
         launch_kill(pid);
-        launch_err(err, errlen,
-                   "the sandbox closed its output without reporting a "
-                   "port; see %s",
-                   logfile);
+        err_set(err, errlen,
+                "the sandbox closed its output without reporting a "
+                "port; see %s",
+                logfile);
     } else if (WIFSIGNALED(st)) {
-        launch_err(err, errlen,
-                   "the sandbox was killed by signal %d before reporting "
-                   "its port; see %s",
-                   WTERMSIG(st), logfile);
+        err_set(err, errlen,
+                "the sandbox was killed by signal %d before reporting "
+                "its port; see %s",
+                WTERMSIG(st), logfile);
     } else {
-        launch_err(err, errlen,
-                   "the sandbox exited with status %d before reporting its "
-                   "port; see %s",
-                   WIFEXITED(st) ? WEXITSTATUS(st) : -1, logfile);
+        err_set(err, errlen,
+                "the sandbox exited with status %d before reporting its "
+                "port; see %s",
+                WIFEXITED(st) ? WEXITSTATUS(st) : -1, logfile);
     }
 }
 
@@ -323,7 +317,7 @@ static enum launch_line launch_read_line(int fd, char *line, size_t size,
 
     line[0] = '\0';
     while (len + 1 < size) {
-        int64_t left = until - launch_now_ms();
+        int64_t left = until - clock_mono_ms();
         ssize_t n;
 
         if (left <= 0 || poll(&p, 1, (int)left) == 0)
@@ -349,7 +343,7 @@ static int launch_read_port(int fd, pid_t pid, const char *logfile, int *port,
 {
     char line[LAUNCH_LINE_MAX];
     enum launch_line got = launch_read_line(
-        fd, line, sizeof line, launch_now_ms() + LAUNCH_PORT_WAIT_MS);
+        fd, line, sizeof line, clock_mono_ms() + LAUNCH_PORT_WAIT_MS);
 
     if (got == LAUNCH_LINE_EOF) {
         launch_explain_exit(pid, logfile, err, errlen);
@@ -357,18 +351,18 @@ static int launch_read_port(int fd, pid_t pid, const char *logfile, int *port,
     }
     if (got == LAUNCH_LINE_TIMEOUT) {
         launch_kill(pid);
-        launch_err(err, errlen,
-                   "the sandbox did not report its port within %d s; "
-                   "see %s",
-                   LAUNCH_PORT_WAIT_MS / 1000, logfile);
+        err_set(err, errlen,
+                "the sandbox did not report its port within %d s; "
+                "see %s",
+                LAUNCH_PORT_WAIT_MS / 1000, logfile);
         return -1;
     }
     if (got != LAUNCH_LINE_OK || launch_parse_port(line, port) != 0) {
         launch_kill(pid);
-        launch_err(err, errlen,
-                   "the sandbox printed something other than its port; "
-                   "see %s",
-                   logfile);
+        err_set(err, errlen,
+                "the sandbox printed something other than its port; "
+                "see %s",
+                logfile);
         return -1;
     }
     return 0;
@@ -416,7 +410,7 @@ static int launch_spawn(struct launch_child *c, struct launch *out,
 
     if (pipe2(in, O_CLOEXEC) != 0 || pipe2(so, O_CLOEXEC) != 0 ||
         pipe2(status, O_CLOEXEC) != 0) {
-        launch_err(err, errlen, "cannot make pipes: %s", strerror(errno));
+        err_set(err, errlen, "cannot make pipes: %s", strerror(errno));
         goto out;
     }
     c->stdin_rd = in[0];
@@ -425,7 +419,7 @@ static int launch_spawn(struct launch_child *c, struct launch *out,
 
     pid = fork();
     if (pid < 0) {
-        launch_err(err, errlen, "cannot fork: %s", strerror(errno));
+        err_set(err, errlen, "cannot fork: %s", strerror(errno));
         goto out;
     }
     if (pid == 0)
@@ -460,11 +454,11 @@ int launch_start(const char *exe, const char *pubkey, const char *logfile,
     out->port = 0;
     out->in_fd = -1;
     if (access(exe, X_OK) != 0) {
-        launch_err(err, errlen, "sandbox program %s: %s", exe, strerror(errno));
+        err_set(err, errlen, "sandbox program %s: %s", exe, strerror(errno));
         return -1;
     }
     if (confirm_delay_s < 0) {
-        launch_err(err, errlen, "the confirm delay cannot be negative");
+        err_set(err, errlen, "the confirm delay cannot be negative");
         return -1;
     }
 

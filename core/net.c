@@ -14,6 +14,9 @@
 #include <string.h>
 #include <strings.h>
 
+#include "err.h"
+#include "inn.h"
+
 #define NET_BODY_MAX (1024 * 1024)
 #define NET_RETRY_MAX 3600L
 
@@ -43,23 +46,17 @@ struct net {
 /* Nets alive: libcurl's global state lives exactly as long as they do. */
 static unsigned net_users;
 
-static void set_err(char *err, size_t errlen, const char *msg)
-{
-    if (err != NULL && errlen > 0)
-        snprintf(err, errlen, "%s", msg);
-}
-
-static int global_up(char *err, size_t errlen)
+static int net_global_up(char *err, size_t errlen)
 {
     if (net_users == 0 && curl_global_init(CURL_GLOBAL_DEFAULT) != 0) {
-        set_err(err, errlen, "libcurl could not start");
+        err_set(err, errlen, "libcurl could not start");
         return -1;
     }
     net_users++;
     return 0;
 }
 
-static void global_down(void)
+static void net_global_down(void)
 {
     if (net_users > 0 && --net_users == 0)
         curl_global_cleanup();
@@ -71,11 +68,11 @@ struct net *net_new(const struct net_opts *opts, char *err, size_t errlen)
 
     if (opts == NULL || opts->connect_timeout_ms <= 0 ||
         opts->total_timeout_ms <= 0) {
-        set_err(err, errlen, "timeouts must be positive");
+        err_set(err, errlen, "timeouts must be positive");
         return NULL;
     }
 
-    if (global_up(err, errlen) != 0)
+    if (net_global_up(err, errlen) != 0)
         return NULL;
 
     n = calloc(1, sizeof(*n));
@@ -89,16 +86,16 @@ struct net *net_new(const struct net_opts *opts, char *err, size_t errlen)
     return n;
 
 fail:
-    set_err(err, errlen, "out of memory");
+    err_set(err, errlen, "out of memory");
     net_free(n);
     if (n == NULL)
-        global_down();
+        net_global_down();
     return NULL;
 }
 
 /* Callbacks */
 
-static int body_grow(struct net_xfer *x, size_t need)
+static int net_body_grow(struct net_xfer *x, size_t need)
 {
     size_t cap = x->cap > 0 ? x->cap : 4096;
     char *p;
@@ -117,7 +114,7 @@ static int body_grow(struct net_xfer *x, size_t need)
 }
 
 /* Returning less than was given makes libcurl abort the transfer. */
-static size_t on_body(char *data, size_t size, size_t nmemb, void *userp)
+static size_t net_on_body(char *data, size_t size, size_t nmemb, void *userp)
 {
     struct net_xfer *x = userp;
     size_t n = size * nmemb;
@@ -127,7 +124,7 @@ static size_t on_body(char *data, size_t size, size_t nmemb, void *userp)
         return 0;
     }
 
-    if (x->len + n + 1 > x->cap && body_grow(x, x->len + n + 1) != 0)
+    if (x->len + n + 1 > x->cap && net_body_grow(x, x->len + n + 1) != 0)
         return 0;
 
     memcpy(x->body + x->len, data, n);
@@ -137,7 +134,7 @@ static size_t on_body(char *data, size_t size, size_t nmemb, void *userp)
 }
 
 /* Retry-After as delta-seconds; an HTTP date is ignored. */
-static long parse_retry_after(const char *v, size_t len)
+static long net_parse_retry_after(const char *v, size_t len)
 {
     long secs = 0;
     size_t i = 0, digits = 0;
@@ -155,7 +152,7 @@ static long parse_retry_after(const char *v, size_t len)
     return secs > NET_RETRY_MAX ? NET_RETRY_MAX : secs;
 }
 
-static size_t on_header(char *line, size_t size, size_t nmemb, void *userp)
+static size_t net_on_header(char *line, size_t size, size_t nmemb, void *userp)
 {
     static const char name[] = "Retry-After:";
     struct net_xfer *x = userp;
@@ -165,24 +162,27 @@ static size_t on_header(char *line, size_t size, size_t nmemb, void *userp)
     if (n >= 5 && strncmp(line, "HTTP/", 5) == 0)
         x->retry_after_s = -1;
     else if (n > k && strncasecmp(line, name, k) == 0)
-        x->retry_after_s = parse_retry_after(line + k, n - k);
+        x->retry_after_s = net_parse_retry_after(line + k, n - k);
     return n;
 }
 
 /* Transfers */
 
-static void xfer_free(struct net_xfer *x)
+static void net_xfer_free(struct net_xfer *x)
 {
     if (x == NULL)
         return;
     if (x->easy != NULL)
         curl_easy_cleanup(x->easy);
     curl_slist_free_all(x->headers);
+    /* A reply may echo the INN; an undelivered one is wiped too. */
+    if (x->body != NULL)
+        inn_wipe(x->body, x->cap);
     free(x->body);
     free(x);
 }
 
-static int xfer_headers(struct net_xfer *x, const char *const *headers)
+static int net_xfer_headers(struct net_xfer *x, const char *const *headers)
 {
     struct curl_slist *l;
     size_t i;
@@ -202,14 +202,17 @@ static int xfer_headers(struct net_xfer *x, const char *const *headers)
     return 0;
 }
 
-static int xfer_setup(struct net *n, struct net_xfer *x, const char *url,
-                      const char *body, size_t len)
+static int net_xfer_setup(struct net *n, struct net_xfer *x, const char *url,
+                          const char *body, size_t len)
 {
     CURL *e = x->easy;
     int bad = 0;
 
     bad |= curl_easy_setopt(e, CURLOPT_URL, url);
     bad |= curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
+    /* A proxy from the environment may serve the bank over https, but the
+     * loopback sandbox is plain http: its signed bodies never leave. */
+    bad |= curl_easy_setopt(e, CURLOPT_NOPROXY, "localhost,127.0.0.1,::1");
     bad |= curl_easy_setopt(e, CURLOPT_POST, 1L);
     bad |= curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)len);
     bad |= curl_easy_setopt(e, CURLOPT_COPYPOSTFIELDS, body);
@@ -225,16 +228,16 @@ static int xfer_setup(struct net *n, struct net_xfer *x, const char *url,
     bad |= curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, 0L);
     bad |= curl_easy_setopt(e, CURLOPT_MAXFILESIZE_LARGE,
                             (curl_off_t)NET_BODY_MAX);
-    bad |= curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, on_body);
+    bad |= curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, net_on_body);
     bad |= curl_easy_setopt(e, CURLOPT_WRITEDATA, x);
-    bad |= curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, on_header);
+    bad |= curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, net_on_header);
     bad |= curl_easy_setopt(e, CURLOPT_HEADERDATA, x);
     bad |= curl_easy_setopt(e, CURLOPT_ERRORBUFFER, x->errbuf);
     bad |= curl_easy_setopt(e, CURLOPT_PRIVATE, x);
     return bad ? -1 : 0;
 }
 
-static void xfer_link(struct net *n, struct net_xfer *x)
+static void net_xfer_link(struct net *n, struct net_xfer *x)
 {
     x->next = n->xfers;
     if (n->xfers != NULL)
@@ -243,7 +246,7 @@ static void xfer_link(struct net *n, struct net_xfer *x)
     n->count++;
 }
 
-static void xfer_unlink(struct net *n, struct net_xfer *x)
+static void net_xfer_unlink(struct net *n, struct net_xfer *x)
 {
     if (x->prev != NULL)
         x->prev->next = x->next;
@@ -269,20 +272,20 @@ int net_post(struct net *n, const char *url, const char *const *headers,
     x->retry_after_s = -1;
 
     x->easy = curl_easy_init();
-    if (x->easy == NULL || xfer_headers(x, headers) != 0 ||
-        xfer_setup(n, x, url, body != NULL ? body : "", len) != 0 ||
+    if (x->easy == NULL || net_xfer_headers(x, headers) != 0 ||
+        net_xfer_setup(n, x, url, body != NULL ? body : "", len) != 0 ||
         curl_multi_add_handle(n->multi, x->easy) != CURLM_OK) {
-        xfer_free(x);
+        net_xfer_free(x);
         return -1;
     }
 
-    xfer_link(n, x);
+    net_xfer_link(n, x);
     return 0;
 }
 
 /* The loop */
 
-static short to_curl_events(short ev)
+static short net_to_curl_events(short ev)
 {
     return (short)(((ev & POLLIN) ? CURL_WAIT_POLLIN : 0) |
                    ((ev & POLLPRI) ? CURL_WAIT_POLLPRI : 0) |
@@ -305,7 +308,7 @@ int net_wait(struct net *n, struct pollfd *extra, unsigned nextra,
 
     for (i = 0; i < nextra; i++) {
         w[i].fd = extra[i].fd;
-        w[i].events = to_curl_events(extra[i].events);
+        w[i].events = net_to_curl_events(extra[i].events);
         extra[i].revents = 0;
     }
 
@@ -324,11 +327,13 @@ int net_run(struct net *n)
 {
     int running = 0;
 
-    curl_multi_perform(n->multi, &running);
+    if (curl_multi_perform(n->multi, &running) != CURLM_OK)
+        return -1;
     return running;
 }
 
-static void done_fill(struct net_xfer *x, CURLcode res, struct net_done *out)
+static void net_done_fill(struct net_xfer *x, CURLcode res,
+                          struct net_done *out)
 {
     const char *ct = NULL;
     curl_off_t total_us = 0;
@@ -349,7 +354,7 @@ static void done_fill(struct net_xfer *x, CURLcode res, struct net_done *out)
 
         if (x->too_big || res == CURLE_FILESIZE_EXCEEDED)
             why = "reply larger than 1 MiB";
-        set_err(out->error, sizeof(out->error), why);
+        err_set(out->error, sizeof(out->error), "%s", why);
         return;
     }
 
@@ -361,28 +366,43 @@ static void done_fill(struct net_xfer *x, CURLcode res, struct net_done *out)
     x->body = NULL;
 }
 
+/* The transfer behind a finished handle: its private pointer, or a search
+ * of the list when that is missing, so the count still comes down. */
+static struct net_xfer *net_xfer_of(struct net *n, CURL *easy)
+{
+    struct net_xfer *x;
+    char *priv = NULL;
+
+    if (curl_easy_getinfo(easy, CURLINFO_PRIVATE, &priv) == CURLE_OK &&
+        priv != NULL)
+        return (struct net_xfer *)priv;
+    for (x = n->xfers; x != NULL; x = x->next)
+        if (x->easy == easy)
+            return x;
+    return NULL;
+}
+
 int net_take(struct net *n, struct net_done *out)
 {
     struct net_xfer *x;
     CURLMsg *msg;
-    char *priv;
     int left;
 
     while ((msg = curl_multi_info_read(n->multi, &left)) != NULL) {
         if (msg->msg != CURLMSG_DONE)
             continue;
 
-        memset(out, 0, sizeof(*out));
-        if (curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, &priv) !=
-                CURLE_OK ||
-            priv == NULL)
+        x = net_xfer_of(n, msg->easy_handle);
+        if (x == NULL) {
+            curl_multi_remove_handle(n->multi, msg->easy_handle);
             continue;
-        x = (struct net_xfer *)priv;
-        done_fill(x, msg->data.result, out);
+        }
+        memset(out, 0, sizeof(*out));
+        net_done_fill(x, msg->data.result, out);
 
         curl_multi_remove_handle(n->multi, x->easy);
-        xfer_unlink(n, x);
-        xfer_free(x);
+        net_xfer_unlink(n, x);
+        net_xfer_free(x);
         return 1;
     }
     return 0;
@@ -405,8 +425,8 @@ void net_cancel_all(struct net *n)
         struct net_xfer *x = n->xfers;
 
         curl_multi_remove_handle(n->multi, x->easy);
-        xfer_unlink(n, x);
-        xfer_free(x);
+        net_xfer_unlink(n, x);
+        net_xfer_free(x);
     }
 }
 
@@ -425,5 +445,5 @@ void net_free(struct net *n)
         curl_multi_cleanup(n->multi);
     free(n->ca_file);
     free(n);
-    global_down();
+    net_global_down();
 }

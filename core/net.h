@@ -46,7 +46,8 @@ int net_post(struct net *n, const char *url, const char *const *headers,
 int net_wait(struct net *n, struct pollfd *extra, unsigned nextra,
              int timeout_ms);
 
-/* Moves transfers along; returns how many are still running. */
+/* Moves transfers along; returns how many are still running, or -1 when
+ * libcurl's multi interface fails (the transfers stay in flight). */
 int net_run(struct net *n);
 
 /* 1 and fills *out when a transfer has finished, else 0. */

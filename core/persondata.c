@@ -93,6 +93,8 @@ char *persondata_body(const struct flow_config *cfg, const char *inn,
         return NULL;
 
     count = persondata_list(cfg->person_name_fields, 0, joined, sizeof(joined));
+    if (count != 1 && count != 3)
+        return NULL;
     if (count == 1) {
         persondata_join(p, joined, sizeof(joined));
         given[FLOW_FIELD_LAST] = joined;

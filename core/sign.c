@@ -6,7 +6,6 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,6 +17,8 @@
 #include <openssl/pem.h>
 #include <openssl/rsa.h>
 
+#include "err.h"
+
 #define SIGN_RSA_BITS 2048
 
 /* Longest Base64 signature accepted: an RSA-8192 signature takes 1368. */
@@ -26,18 +27,6 @@
 struct sign_key {
     EVP_PKEY *pkey;
 };
-
-__attribute__((format(printf, 3, 4))) static void
-sign_err(char *err, size_t errlen, const char *fmt, ...)
-{
-    va_list ap;
-
-    if (err == NULL || errlen == 0)
-        return;
-    va_start(ap, fmt);
-    vsnprintf(err, errlen, fmt, ap);
-    va_end(ap);
-}
 
 /* OpenSSL's last word, and an empty queue afterwards so no later caller
  * trips over a stale error. */
@@ -82,14 +71,14 @@ static int sign_wrap(EVP_PKEY *pkey, const char *path, struct sign_key **out,
     struct sign_key *k;
 
     if (!EVP_PKEY_is_a(pkey, "RSA")) {
-        sign_err(err, errlen, "key file %s does not hold an RSA key", path);
+        err_set(err, errlen, "key file %s does not hold an RSA key", path);
         EVP_PKEY_free(pkey);
         return -1;
     }
 
     k = malloc(sizeof(*k));
     if (k == NULL) {
-        sign_err(err, errlen, "key file %s: out of memory", path);
+        err_set(err, errlen, "key file %s: out of memory", path);
         EVP_PKEY_free(pkey);
         return -1;
     }
@@ -107,27 +96,27 @@ static FILE *sign_open_private(const char *path, char *err, size_t errlen)
     int fd = open(path, O_RDONLY | O_CLOEXEC);
 
     if (fd < 0) {
-        sign_err(err, errlen, "key file %s: %s", path, strerror(errno));
+        err_set(err, errlen, "key file %s: %s", path, strerror(errno));
         return NULL;
     }
 
     if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-        sign_err(err, errlen, "key file %s is not a regular file", path);
+        err_set(err, errlen, "key file %s is not a regular file", path);
         close(fd);
         return NULL;
     }
     if ((st.st_mode & (S_IRWXG | S_IRWXO)) != 0) {
-        sign_err(err, errlen,
-                 "key file %s is readable or writable by others (mode %03o); "
-                 "run chmod 600 %s",
-                 path, (unsigned)(st.st_mode & 0777), path);
+        err_set(err, errlen,
+                "key file %s is readable or writable by others (mode %03o); "
+                "run chmod 600 %s",
+                path, (unsigned)(st.st_mode & 0777), path);
         close(fd);
         return NULL;
     }
 
     fp = fdopen(fd, "r");
     if (fp == NULL) {
-        sign_err(err, errlen, "key file %s: %s", path, strerror(errno));
+        err_set(err, errlen, "key file %s: %s", path, strerror(errno));
         close(fd);
     }
     return fp;
@@ -139,11 +128,11 @@ static int sign_locked(const char *path, const struct sign_pass *p, char *err,
 {
     ERR_clear_error();
     if (p->passphrase == NULL) {
-        sign_err(err, errlen, "key file %s is protected by a passphrase", path);
+        err_set(err, errlen, "key file %s is protected by a passphrase", path);
         return SIGN_NEED_PASSPHRASE;
     }
-    sign_err(err, errlen,
-             "wrong passphrase for key file %s (or the file is damaged)", path);
+    err_set(err, errlen,
+            "wrong passphrase for key file %s (or the file is damaged)", path);
     return -1;
 }
 
@@ -165,8 +154,8 @@ int sign_load_private(const char *path, const char *passphrase,
     if (pkey == NULL && pass.asked)
         return sign_locked(path, &pass, err, errlen);
     if (pkey == NULL) {
-        sign_err(err, errlen, "key file %s holds no PEM private key: %s", path,
-                 sign_ossl_reason(why, sizeof(why)));
+        err_set(err, errlen, "key file %s holds no PEM private key: %s", path,
+                sign_ossl_reason(why, sizeof(why)));
         return -1;
     }
     return sign_wrap(pkey, path, out, err, errlen);
@@ -181,7 +170,7 @@ int sign_load_public(const char *path, struct sign_key **out, char *err,
 
     *out = NULL;
     if (fp == NULL) {
-        sign_err(err, errlen, "key file %s: %s", path, strerror(errno));
+        err_set(err, errlen, "key file %s: %s", path, strerror(errno));
         return -1;
     }
 
@@ -189,8 +178,8 @@ int sign_load_public(const char *path, struct sign_key **out, char *err,
     fclose(fp);
 
     if (pkey == NULL) {
-        sign_err(err, errlen, "key file %s holds no PEM public key: %s", path,
-                 sign_ossl_reason(why, sizeof(why)));
+        err_set(err, errlen, "key file %s holds no PEM public key: %s", path,
+                sign_ossl_reason(why, sizeof(why)));
         return -1;
     }
     return sign_wrap(pkey, path, out, err, errlen);
@@ -248,8 +237,8 @@ int sign_body(struct sign_key *key, const char *body, size_t len, char **b64,
     *b64 = NULL;
     sig = sign_raw(key->pkey, body, len, &siglen);
     if (sig == NULL) {
-        sign_err(err, errlen, "cannot sign the request: %s",
-                 sign_ossl_reason(why, sizeof(why)));
+        err_set(err, errlen, "cannot sign the request: %s",
+                sign_ossl_reason(why, sizeof(why)));
         return -1;
     }
 
@@ -257,7 +246,7 @@ int sign_body(struct sign_key *key, const char *body, size_t len, char **b64,
     *b64 = malloc(4 * ((siglen + 2) / 3) + 1);
     if (*b64 == NULL) {
         free(sig);
-        sign_err(err, errlen, "cannot sign the request: out of memory");
+        err_set(err, errlen, "cannot sign the request: out of memory");
         return -1;
     }
     EVP_EncodeBlock((unsigned char *)*b64, sig, (int)siglen);
@@ -334,13 +323,13 @@ static FILE *sign_create(const char *path, mode_t mode, char *err,
     int fd = open(path, O_CREAT | O_EXCL | O_WRONLY | O_CLOEXEC, mode);
 
     if (fd < 0) {
-        sign_err(err, errlen, "cannot create %s: %s", path, strerror(errno));
+        err_set(err, errlen, "cannot create %s: %s", path, strerror(errno));
         return NULL;
     }
 
     /* The umask may have taken bits away from the public key's mode. */
     if (fchmod(fd, mode) != 0 || (fp = fdopen(fd, "w")) == NULL) {
-        sign_err(err, errlen, "cannot create %s: %s", path, strerror(errno));
+        err_set(err, errlen, "cannot create %s: %s", path, strerror(errno));
         close(fd);
         unlink(path);
         return NULL;
@@ -379,8 +368,8 @@ static int sign_fill_pair(const char *priv_path, const char *pub_path,
     EVP_PKEY *pkey = EVP_RSA_gen(SIGN_RSA_BITS);
 
     if (pkey == NULL) {
-        sign_err(err, errlen, "cannot make an RSA key: %s",
-                 sign_ossl_reason(why, sizeof(why)));
+        err_set(err, errlen, "cannot make an RSA key: %s",
+                sign_ossl_reason(why, sizeof(why)));
         fclose(priv);
         fclose(pub);
         return -1;
@@ -396,7 +385,7 @@ static int sign_fill_pair(const char *priv_path, const char *pub_path,
     EVP_PKEY_free(pkey);
 
     if (reason != NULL) {
-        sign_err(err, errlen, "cannot write %s: %s", failed, reason);
+        err_set(err, errlen, "cannot write %s: %s", failed, reason);
         return -1;
     }
     return 0;

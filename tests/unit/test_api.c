@@ -769,6 +769,48 @@ static void test_call_names(void **state)
     assert_string_equal(api_call_name(API_CALL_COUNT), "unknown");
 }
 
+static void test_fault_names(void **state)
+{
+    (void)state;
+    assert_string_equal(api_fault_name(API_FAULT_NONE), "none");
+    assert_string_equal(api_fault_name(API_FAULT_NETWORK), "network");
+    assert_string_equal(api_fault_name(API_FAULT_BANK), "bank");
+    assert_string_equal(api_fault_name(API_FAULT_TAX_SERVICE), "tax_service");
+    assert_string_equal(api_fault_name(API_FAULT_CONFIG), "config");
+    assert_string_equal(api_fault_name((enum api_fault)99), "unknown");
+}
+
+static void test_verdict_names(void **state)
+{
+    (void)state;
+    assert_string_equal(api_verdict_name(API_VERDICT_NONE), "none");
+    assert_string_equal(api_verdict_name(API_VERDICT_NOT_SELF_EMPLOYED),
+                        "not_self_employed");
+    assert_string_equal(api_verdict_name(API_VERDICT_NOT_LINKED), "not_linked");
+    assert_string_equal(api_verdict_name(API_VERDICT_LINKED), "linked");
+    assert_string_equal(api_verdict_name((enum api_verdict)99), "unknown");
+}
+
+static void test_dump(void **state)
+{
+    json_t *o = json_pack("{s:s, s:i}", "a", "\u00e9", "b", 7);
+    size_t len = 0;
+    char *s;
+
+    (void)state;
+    s = api_dump(o, &len);
+    assert_non_null(s);
+    assert_string_equal(s, "{\"a\":\"\u00e9\",\"b\":7}");
+    assert_int_equal(len, strlen(s));
+    free(s);
+
+    s = api_dump(o, NULL);
+    assert_non_null(s);
+    free(s);
+    json_decref(o);
+    assert_null(api_dump(NULL, &len));
+}
+
 static void parse_person(long status, const char *body, struct api_reply *r)
 {
     parse_text(API_PERSONAL_INFO, status, "application/json", body,
@@ -906,6 +948,9 @@ int main(void)
         cmocka_unit_test(test_person_errors),
         cmocka_unit_test(test_body_fields),
         cmocka_unit_test(test_call_names),
+        cmocka_unit_test(test_fault_names),
+        cmocka_unit_test(test_verdict_names),
+        cmocka_unit_test(test_dump),
     };
     size_t i;
     int failed;

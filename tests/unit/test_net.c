@@ -445,6 +445,47 @@ static void test_connect_refused(void **state)
     net_free(n);
 }
 
+/* A loopback port with nothing listening on it. */
+static unsigned dead_port(void)
+{
+    struct sockaddr_in sa = {0};
+    socklen_t salen = sizeof(sa);
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+
+    sa.sin_family = AF_INET;
+    sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    assert_int_equal(bind(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+    assert_int_equal(getsockname(fd, (struct sockaddr *)&sa, &salen), 0);
+    close(fd);
+    return ntohs(sa.sin_port);
+}
+
+static void test_loopback_skips_proxy(void **state)
+{
+    static const char *const vars[] = {"http_proxy", "HTTP_PROXY", "ALL_PROXY",
+                                       "all_proxy"};
+    struct net *n = net_with(2000, 5000);
+    struct net_done d;
+    char proxy[64];
+    size_t i;
+
+    (void)state;
+    snprintf(proxy, sizeof(proxy), "http://127.0.0.1:%u", dead_port());
+    unsetenv("no_proxy");
+    unsetenv("NO_PROXY");
+    for (i = 0; i < sizeof(vars) / sizeof(vars[0]); i++)
+        setenv(vars[i], proxy, 1);
+
+    post_one(n, "/echo", "{}", 2, &d);
+    for (i = 0; i < sizeof(vars) / sizeof(vars[0]); i++)
+        unsetenv(vars[i]);
+
+    assert_int_equal(d.transport_error, 0);
+    assert_int_equal(d.status, 200);
+    net_done_free(&d);
+    net_free(n);
+}
+
 static void test_timeout(void **state)
 {
     struct net *n = net_with(2000, 300);
@@ -711,6 +752,7 @@ int main(void)
         cmocka_unit_test(test_http_error_is_an_answer),
         cmocka_unit_test(test_body_cap),
         cmocka_unit_test(test_connect_refused),
+        cmocka_unit_test(test_loopback_skips_proxy),
         cmocka_unit_test(test_timeout),
         cmocka_unit_test(test_file_scheme_refused),
         cmocka_unit_test(test_retry_after),
