@@ -24,9 +24,9 @@ struct config {
     char ca_file[CONFIG_STR];   /* "" = system store */
     char mytax_url[CONFIG_STR]; /* https://lknpd.nalog.ru/settings/partners/ */
     char paths[API_CALL_COUNT][CONFIG_STR];
-    char audit_file[CONFIG_STR];  /* "" = no audit file */
+    char audit_file[CONFIG_STR];  /* "": npdlink picks state/audit.jsonl */
     int audit_syslog;             /* audit events to syslog too; default 1 */
-    char ledger_file[CONFIG_STR]; /* shared check times; "" = none */
+    char ledger_file[CONFIG_STR]; /* "": state/checks.db, none in sandbox */
     /* member names of the personal data check (see docs/config.md) */
     char personal_info_inn_field[CONFIG_STR];
     char personal_info_name_fields[CONFIG_STR];
@@ -35,7 +35,8 @@ struct config {
     size_t npermissions;
     long connect_timeout_ms;
     long total_timeout_ms;
-    int sandbox;         /* run against the built-in sandbox */
+    int sandbox;         /* start the built-in sandbox and run against it,
+                            as --sandbox does, from any layer */
     int kiosk;           /* no way out to a shell (docs/kiosk.md) */
     long idle_timeout_s; /* 0 = off; -1 = unset: see config_idle_s() */
     int qr_mode;         /* enum config_qr_mode */

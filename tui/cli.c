@@ -134,15 +134,16 @@ static void cli_usage(FILE *out)
           out);
 }
 
-/* Like npdlink's own: a refused argument is named only when it holds no
- * digit, so a mistyped INN never reaches the terminal. */
+/* Worded like npdlink's own (main_option_shown() decides what is named). */
 static int cli_bad_option(const char *arg, int missing)
 {
-    if (arg != NULL && strpbrk(arg, "0123456789") == NULL)
+    const char *shown = main_option_shown(arg);
+
+    if (shown != NULL)
         fprintf(stderr,
                 missing ? "npdlink check: %s needs a value\n"
                         : "npdlink check: unknown option %s\n",
-                arg);
+                shown);
     else
         fputs("npdlink check: unknown option\n", stderr);
     fputs("Try 'npdlink check --help'.\n", stderr);
@@ -397,11 +398,14 @@ static FILE *cli_open_output(const char *path)
 
 static void cli_on_signal(int signo)
 {
+    int saved = errno; /* the interrupted code may be about to read it */
     unsigned char b = (unsigned char)signo;
+    ssize_t n;
 
     cli_signo = signo;
-    if (write(cli_pipe[1], &b, 1) < 0)
-        return;
+    n = write(cli_pipe[1], &b, 1); /* a full pipe already wakes the loop */
+    (void)n;
+    errno = saved;
 }
 
 /* Signals end the wait through a pipe the loop polls with the network. */
@@ -422,37 +426,6 @@ static int cli_signals(void)
 
     signal(SIGPIPE, SIG_IGN);
     return 0;
-}
-
-static const char *cli_verdict_name(enum api_verdict v)
-{
-    switch (v) {
-    case API_VERDICT_LINKED:
-        return "linked";
-    case API_VERDICT_NOT_LINKED:
-        return "not_linked";
-    case API_VERDICT_NOT_SELF_EMPLOYED:
-        return "not_self_employed";
-    case API_VERDICT_NONE:
-        break;
-    }
-    return "none";
-}
-
-static const char *cli_fault_name(enum api_fault f)
-{
-    switch (f) {
-    case API_FAULT_NETWORK:
-        return "network";
-    case API_FAULT_TAX_SERVICE:
-        return "tax_service";
-    case API_FAULT_CONFIG:
-        return "config";
-    case API_FAULT_BANK:
-    case API_FAULT_NONE:
-        break;
-    }
-    return "bank";
 }
 
 static const char *cli_inn_code(enum inn_verdict v)
@@ -533,7 +506,7 @@ static int cli_exit_of(const struct cli_result *r)
 static json_t *cli_json_error(const struct cli_result *r)
 {
     return json_pack(
-        "{s:s, s:s, s:o, s:o, s:s}", "who", cli_fault_name(r->fault), "call",
+        "{s:s, s:s, s:o, s:o, s:s}", "who", api_fault_name(r->fault), "call",
         api_call_name(r->call), "http_status",
         r->http_status > 0 ? json_integer(r->http_status) : json_null(), "code",
         r->code[0] ? json_string(r->code) : json_null(), "detail", r->detail);
@@ -544,7 +517,7 @@ static json_t *cli_json(const struct cli_result *r)
     switch (r->kind) {
     case CLI_VERDICT:
         return json_pack("{s:s, s:s, s:s}", "inn", r->masked, "verdict",
-                         cli_verdict_name(r->verdict), "checked_at",
+                         api_verdict_name(r->verdict), "checked_at",
                          r->checked_at);
     case CLI_BAD_INN:
         return json_pack("{s:s, s:{s:s, s:s}}", "inn", r->masked, "invalid",
@@ -589,13 +562,13 @@ static void cli_csv_field(FILE *out, const char *s, int last)
 
 static int cli_write_csv(FILE *out, const struct cli_result *r)
 {
-    const char *verdict = r->kind == CLI_VERDICT ? cli_verdict_name(r->verdict)
+    const char *verdict = r->kind == CLI_VERDICT ? api_verdict_name(r->verdict)
                           : r->kind == CLI_BAD_INN ? "invalid_inn"
                                                    : "error";
 
     cli_csv_field(out, r->masked, 0);
     cli_csv_field(out, verdict, 0);
-    cli_csv_field(out, r->kind == CLI_FAULT ? cli_fault_name(r->fault) : "", 0);
+    cli_csv_field(out, r->kind == CLI_FAULT ? api_fault_name(r->fault) : "", 0);
     cli_csv_field(out, r->code, 0);
     cli_csv_field(out, r->detail, 0);
     cli_csv_field(out, r->checked_at, 1);

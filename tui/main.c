@@ -134,15 +134,20 @@ const char *main_key_of(int opt)
     return NULL;
 }
 
-/* Names a refused argument only when it holds no digit, so a mistyped
- * INN never reaches the screen or a log. */
+const char *main_option_shown(const char *arg)
+{
+    return arg != NULL && strpbrk(arg, "0123456789") == NULL ? arg : NULL;
+}
+
 static void main_bad_option(const char *arg, int missing)
 {
-    if (arg != NULL && strpbrk(arg, "0123456789") == NULL)
+    const char *shown = main_option_shown(arg);
+
+    if (shown != NULL)
         fprintf(stderr,
                 missing ? _("npdlink: %s needs a value\n")
                         : _("npdlink: unknown option %s\n"),
-                arg);
+                shown);
     else
         fprintf(stderr, "%s", _("npdlink: unknown option\n"));
     fprintf(stderr, "%s", _("Try 'npdlink --help'.\n"));
@@ -398,7 +403,8 @@ static enum main_end main_quit_key(struct main_loop *l, int key, int quit)
 {
     if (l->k.asking) {
         l->dirty = 1;
-        return kiosk_answer(&l->k, key) ? MAIN_QUIT : MAIN_GO_ON;
+        return kiosk_answer(&l->k, term_layout_key(key)) ? MAIN_QUIT
+                                                         : MAIN_GO_ON;
     }
     if (!quit)
         return MAIN_GO_ON;
@@ -531,7 +537,6 @@ static enum main_end main_run(struct main_loop *l)
     return end;
 }
 
-/* Everything before curses starts: errors go straight to stderr. */
 /* Every session leaves an audit record: without a configured file it goes
  * to audit.jsonl in the state directory. */
 static int main_default_audit(struct config *cfg, char *err, size_t errlen)
@@ -554,7 +559,7 @@ static int main_default_ledger(struct config *cfg, char *err, size_t errlen)
 {
     char dir[CONFIG_STR], path[CONFIG_STR + 16];
 
-    if (cfg->ledger_file[0] != '\0' || cfg->sandbox)
+    if (cfg->ledger_file[0] != '\0' || main_sandbox_up)
         return 0;
     if (launch_state_dir(dir, sizeof(dir), err, errlen) < 0)
         return -1;
@@ -570,9 +575,9 @@ static int main_engine(struct config *cfg, struct engine **e, char *err,
     char pass[1024];
     int got = passphrase_ask(cfg->key_file, pass, sizeof(pass), err, errlen);
 
-    if (got < 0)
-        return MAIN_EXIT_USAGE;
-    *e = engine_new_key(cfg, got ? pass : NULL, err, errlen);
+    *e = NULL;
+    if (got >= 0)
+        *e = engine_new_key(cfg, got ? pass : NULL, err, errlen);
     OPENSSL_cleanse(pass, sizeof(pass));
     return *e == NULL ? MAIN_EXIT_USAGE : 0;
 }
@@ -584,12 +589,12 @@ int main_setup(const struct main_args *a, struct config *cfg, struct engine **e,
     if (main_config(cfg, a, err, errlen) < 0)
         return MAIN_EXIT_USAGE;
 
-    if (a->sandbox) {
-        if (main_sandbox_start(cfg, err, errlen) < 0)
-            return MAIN_EXIT_FAIL;
-    } else if (config_validate(cfg, err, errlen) < 0) {
+    /* sandbox = yes from any layer means what --sandbox means: a run
+     * against the built-in sandbox, never a relaxed run against a bank. */
+    if (cfg->sandbox && main_sandbox_start(cfg, err, errlen) < 0)
+        return MAIN_EXIT_FAIL;
+    if (config_validate(cfg, err, errlen) < 0)
         return MAIN_EXIT_USAGE;
-    }
 
     if (main_default_audit(cfg, err, errlen) < 0 ||
         main_default_ledger(cfg, err, errlen) < 0)
@@ -706,7 +711,7 @@ int main(int argc, char **argv)
         return rc;
     }
 
-    screen_init(&s, &cfg, args.sandbox);
+    screen_init(&s, &cfg, main_sandbox_up);
     l.f = engine_flow(l.e);
     l.s = &s;
     return main_finish(&l, &cfg, main_run(&l));

@@ -36,11 +36,17 @@ struct main_args {
  * NULL for any other. */
 const char *main_key_of(int opt);
 
-/* Loads every layer of settings, starts the sandbox when asked, and makes
+/* Loads every layer of settings, starts the sandbox when --sandbox or
+ * sandbox = yes in any layer asks for it, checks the settings, and makes
  * the engine. 0, or MAIN_EXIT_USAGE for a settings mistake and
  * MAIN_EXIT_FAIL when something could not start, with the reason in err. */
 int main_setup(const struct main_args *a, struct config *cfg, struct engine **e,
                char *err, size_t errlen);
+
+/* A refused command-line argument as it may be shown: NULL when it holds
+ * a digit, so a mistyped INN never reaches the terminal or a log. Both
+ * front ends word their own message around it. */
+const char *main_option_shown(const char *arg);
 
 /* Stops the sandbox main_setup() started; safe to call more than once. */
 void main_sandbox_stop(void);

@@ -4,8 +4,10 @@
 #include "person.h"
 
 #include <curses.h>
+#include <limits.h>
 #include <stdio.h>
 #include <string.h>
+#include <wchar.h>
 
 #include "inn.h"
 #include "intl.h"
@@ -45,14 +47,24 @@ static void person_backspace(char *s)
         s[--n] = '\0';
 }
 
+/* A typed character, in the locale's encoding; curses key codes and
+ * control characters are not text. */
 static int person_add(char *s, int key)
 {
     size_t n = strlen(s);
+    char mb[MB_LEN_MAX];
+    mbstate_t st;
+    size_t len;
 
-    if (key < 0x20 || key == 0x7f || key > 0xff || n + 1 >= PERSON_FIELD_MAX)
+    if (key < 0x20 || key == 0x7f || (key >= KEY_MIN && key <= KEY_MAX))
         return 0;
-    s[n] = (char)key;
-    s[n + 1] = '\0';
+
+    memset(&st, 0, sizeof(st));
+    len = wcrtomb(mb, (wchar_t)key, &st);
+    if (len == (size_t)-1 || n + len >= PERSON_FIELD_MAX)
+        return 0;
+    memcpy(s + n, mb, len);
+    s[n + len] = '\0';
     return 1;
 }
 

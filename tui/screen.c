@@ -122,8 +122,8 @@ const char *screen_fault_title(enum api_fault fault)
 }
 
 /* INN: a field of up to twelve digits and why the last one was refused. */
-static void draw_inn(const struct screen *s, const struct flow_view *v,
-                     int64_t now_ms, struct text_box *b)
+static void screen_draw_inn(const struct screen *s, const struct flow_view *v,
+                            int64_t now_ms, struct text_box *b)
 {
     char field[INN_LEN + 3];
 
@@ -160,7 +160,7 @@ static void draw_inn(const struct screen *s, const struct flow_view *v,
                   _(screen_hints[i].what));
 }
 
-static enum screen_action key_inn(struct screen *s, int key)
+static enum screen_action screen_key_inn(struct screen *s, int key)
 {
     if (key >= '0' && key <= '9') {
         if (s->inn_len >= INN_LEN)
@@ -191,8 +191,9 @@ static enum screen_action key_inn(struct screen *s, int key)
 }
 
 /* CHECKING: the first check, or the wait for the gap before it. */
-static void draw_checking(const struct screen *s, const struct flow_view *v,
-                          int64_t now_ms, struct text_box *b)
+static void screen_draw_checking(const struct screen *s,
+                                 const struct flow_view *v, int64_t now_ms,
+                                 struct text_box *b)
 {
     (void)s;
     attrset(A_BOLD);
@@ -212,14 +213,15 @@ static void draw_checking(const struct screen *s, const struct flow_view *v,
     }
 }
 
-static enum screen_action key_cancel(struct screen *s, int key)
+static enum screen_action screen_key_cancel(struct screen *s, int key)
 {
     (void)s;
     return key == SCREEN_ESC ? SCREEN_RESET : SCREEN_NONE;
 }
 
-static void draw_not_self(const struct screen *s, const struct flow_view *v,
-                          int64_t now_ms, struct text_box *b)
+static void screen_draw_not_self(const struct screen *s,
+                                 const struct flow_view *v, int64_t now_ms,
+                                 struct text_box *b)
 {
     (void)s;
     (void)now_ms;
@@ -232,8 +234,9 @@ static void draw_not_self(const struct screen *s, const struct flow_view *v,
                 "any individual."));
 }
 
-static void draw_already(const struct screen *s, const struct flow_view *v,
-                         int64_t now_ms, struct text_box *b)
+static void screen_draw_already(const struct screen *s,
+                                const struct flow_view *v, int64_t now_ms,
+                                struct text_box *b)
 {
     (void)s;
     (void)now_ms;
@@ -245,7 +248,7 @@ static void draw_already(const struct screen *s, const struct flow_view *v,
                 "with receipts."));
 }
 
-static enum screen_action key_verdict(struct screen *s, int key)
+static enum screen_action screen_key_verdict(struct screen *s, int key)
 {
     (void)s;
     if (key == SCREEN_ESC || screen_is_enter(key))
@@ -254,19 +257,20 @@ static enum screen_action key_verdict(struct screen *s, int key)
 }
 
 /* D opens the data form on both linked screens. */
-static enum screen_action key_already(struct screen *s, int key)
+static enum screen_action screen_key_already(struct screen *s, int key)
 {
     if (key == 'd' || key == 'D') {
         person_open(&s->form);
         return SCREEN_CHANGED;
     }
-    return key_verdict(s, key);
+    return screen_key_verdict(s, key);
 }
 
 /* CONSENT: what Bank 131 asks to do, the terms, and the one key that
  * files the request. */
-static void draw_consent(const struct screen *s, const struct flow_view *v,
-                         int64_t now_ms, struct text_box *b)
+static void screen_draw_consent(const struct screen *s,
+                                const struct flow_view *v, int64_t now_ms,
+                                struct text_box *b)
 {
     (void)now_ms;
     screen_title(b, A_BOLD, _("Self-employed, not linked to Bank 131"));
@@ -294,7 +298,7 @@ static void draw_consent(const struct screen *s, const struct flow_view *v,
     attrset(A_NORMAL);
 }
 
-static enum screen_action key_consent(struct screen *s, int key)
+static enum screen_action screen_key_consent(struct screen *s, int key)
 {
     (void)s;
     if (key == 'y' || key == 'Y')
@@ -304,8 +308,9 @@ static enum screen_action key_consent(struct screen *s, int key)
     return SCREEN_NONE;
 }
 
-static void draw_filing(const struct screen *s, const struct flow_view *v,
-                        int64_t now_ms, struct text_box *b)
+static void screen_draw_filing(const struct screen *s,
+                               const struct flow_view *v, int64_t now_ms,
+                               struct text_box *b)
 {
     (void)s;
     attrset(A_BOLD);
@@ -316,14 +321,14 @@ static void draw_filing(const struct screen *s, const struct flow_view *v,
     screen_inn(b, v);
 }
 
-static enum screen_action key_none(struct screen *s, int key)
+static enum screen_action screen_key_none(struct screen *s, int key)
 {
     (void)s;
     (void)key;
     return SCREEN_NONE;
 }
 
-static enum screen_action key_waiting(struct screen *s, int key)
+static enum screen_action screen_key_waiting(struct screen *s, int key)
 {
     if (key == 'm' || key == 'M') {
         s->qr_mode = (s->qr_mode + 1) % CONFIG_QR_MODES;
@@ -336,8 +341,9 @@ static enum screen_action key_waiting(struct screen *s, int key)
     return SCREEN_NONE;
 }
 
-static void draw_declined(const struct screen *s, const struct flow_view *v,
-                          int64_t now_ms, struct text_box *b)
+static void screen_draw_declined(const struct screen *s,
+                                 const struct flow_view *v, int64_t now_ms,
+                                 struct text_box *b)
 {
     (void)s;
     (void)now_ms;
@@ -350,7 +356,7 @@ static void draw_declined(const struct screen *s, const struct flow_view *v,
                 "customer wants to try again."));
 }
 
-static enum screen_action key_declined(struct screen *s, int key)
+static enum screen_action screen_key_declined(struct screen *s, int key)
 {
     (void)s;
     if (key == 'n' || key == 'N')
@@ -360,8 +366,9 @@ static enum screen_action key_declined(struct screen *s, int key)
     return SCREEN_NONE;
 }
 
-static void draw_linked(const struct screen *s, const struct flow_view *v,
-                        int64_t now_ms, struct text_box *b)
+static void screen_draw_linked(const struct screen *s,
+                               const struct flow_view *v, int64_t now_ms,
+                               struct text_box *b)
 {
     (void)s;
     (void)now_ms;
@@ -373,16 +380,16 @@ static void draw_linked(const struct screen *s, const struct flow_view *v,
                 "can go ahead."));
 }
 
-static enum screen_action key_linked(struct screen *s, int key)
+static enum screen_action screen_key_linked(struct screen *s, int key)
 {
     if (key == 'd' || key == 'D')
-        return key_already(s, key);
+        return screen_key_already(s, key);
     return key == KEY_RESIZE ? SCREEN_NONE : SCREEN_RESET;
 }
 
 /* ERROR: who failed and how, each detail on one line cut to the width. */
-static void draw_error(const struct screen *s, const struct flow_view *v,
-                       int64_t now_ms, struct text_box *b)
+static void screen_draw_error(const struct screen *s, const struct flow_view *v,
+                              int64_t now_ms, struct text_box *b)
 {
     (void)s;
     (void)now_ms;
@@ -404,7 +411,7 @@ static void draw_error(const struct screen *s, const struct flow_view *v,
     attrset(A_NORMAL);
 }
 
-static enum screen_action key_error(struct screen *s, int key)
+static enum screen_action screen_key_error(struct screen *s, int key)
 {
     (void)s;
     if (key == 'r' || key == 'R' || screen_is_enter(key))
@@ -414,17 +421,17 @@ static enum screen_action key_error(struct screen *s, int key)
     return SCREEN_NONE;
 }
 
-static void draw_person_checking(const struct screen *s,
-                                 const struct flow_view *v, int64_t now_ms,
-                                 struct text_box *b)
+static void screen_draw_person_checking(const struct screen *s,
+                                        const struct flow_view *v,
+                                        int64_t now_ms, struct text_box *b)
 {
     (void)s;
     person_draw_checking(v, now_ms, b);
 }
 
-static void draw_person_result(const struct screen *s,
-                               const struct flow_view *v, int64_t now_ms,
-                               struct text_box *b)
+static void screen_draw_person_result(const struct screen *s,
+                                      const struct flow_view *v, int64_t now_ms,
+                                      struct text_box *b)
 {
     (void)s;
     (void)now_ms;
@@ -432,30 +439,31 @@ static void draw_person_result(const struct screen *s,
 }
 
 static const struct screen_kind screen_kinds[] = {
-    [FLOW_INN] = {draw_inn, key_inn,
+    [FLOW_INN] = {screen_draw_inn, screen_key_inn,
                   N_("Enter check   Backspace delete   Esc clear   "
                      "q quit")},
-    [FLOW_CHECKING] = {draw_checking, key_cancel, N_("Esc cancel")},
-    [FLOW_NOT_SELF_EMPLOYED] = {draw_not_self, key_verdict,
+    [FLOW_CHECKING] = {screen_draw_checking, screen_key_cancel,
+                       N_("Esc cancel")},
+    [FLOW_NOT_SELF_EMPLOYED] = {screen_draw_not_self, screen_key_verdict,
                                 N_("Enter/Esc next customer")},
-    [FLOW_ALREADY_LINKED] = {draw_already, key_already,
+    [FLOW_ALREADY_LINKED] = {screen_draw_already, screen_key_already,
                              N_("D check the customer's data   "
                                 "Enter/Esc next customer")},
-    [FLOW_CONSENT] = {draw_consent, key_consent,
+    [FLOW_CONSENT] = {screen_draw_consent, screen_key_consent,
                       N_("Y customer agrees   N/Esc next customer")},
-    [FLOW_FILING] = {draw_filing, key_none, N_("Please wait")},
-    [FLOW_WAITING] = {waiting_draw, key_waiting,
+    [FLOW_FILING] = {screen_draw_filing, screen_key_none, N_("Please wait")},
+    [FLOW_WAITING] = {waiting_draw, screen_key_waiting,
                       N_("R/F5 check now   M QR mode   Esc next customer")},
-    [FLOW_DECLINED] = {draw_declined, key_declined,
+    [FLOW_DECLINED] = {screen_draw_declined, screen_key_declined,
                        N_("N new request   Esc next customer")},
-    [FLOW_LINKED] = {draw_linked, key_linked,
+    [FLOW_LINKED] = {screen_draw_linked, screen_key_linked,
                      N_("D check the customer's data   "
                         "Any other key: next customer")},
-    [FLOW_ERROR] = {draw_error, key_error,
+    [FLOW_ERROR] = {screen_draw_error, screen_key_error,
                     N_("R/Enter try again   Esc next customer")},
-    [FLOW_PERSON_CHECKING] = {draw_person_checking, key_none,
+    [FLOW_PERSON_CHECKING] = {screen_draw_person_checking, screen_key_none,
                               N_("Please wait")},
-    [FLOW_PERSON_RESULT] = {draw_person_result, key_linked,
+    [FLOW_PERSON_RESULT] = {screen_draw_person_result, screen_key_linked,
                             N_("Any key: next customer")},
 };
 
@@ -529,12 +537,17 @@ static int screen_is_language(const struct flow_view *v, int key)
 enum screen_action screen_key(struct screen *s, const struct flow_view *v,
                               int key)
 {
+    int typed = key;
+
+    /* Letter commands work with the Russian layout on; the data form
+     * takes letters as typed. */
+    key = term_layout_key(key);
     if (key == KEY_RESIZE)
         return SCREEN_NONE;
     if (screen_is_language(v, key))
         return SCREEN_LANGUAGE;
     if (screen_form_open(s, v))
-        return screen_form_key(s, key);
+        return screen_form_key(s, typed);
     if (screen_person_retry(v, key))
         return SCREEN_RETRY;
     return screen_kind_of(v->state)->key(s, key);

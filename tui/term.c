@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,7 +20,7 @@
 
 static int term_pipe[2] = {-1, -1};
 static SCREEN *term_screen;
-static int term_up;
+static volatile sig_atomic_t term_up;
 static int term_have_colours;
 static int term_no_colour; /* NO_COLOR was set */
 static int term_exit_hooked;
@@ -27,11 +28,12 @@ static int term_exit_hooked;
 /* What a crash handler needs to undo curses without calling curses:
  * the modes from before curses started, and the escape strings that
  * reset attributes, show the cursor, leave keypad mode and the
- * alternate screen. */
+ * alternate screen. The handler may run at any moment, so each flag and
+ * length is published only after what it covers is in place. */
 static struct termios term_saved;
-static int term_saved_ok;
+static volatile sig_atomic_t term_saved_ok;
 static char term_undo[256];
-static size_t term_undo_len;
+static volatile sig_atomic_t term_undo_len;
 
 static const int term_ending[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGWINCH};
 static const int term_fatal[] = {SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGABRT};
@@ -92,7 +94,7 @@ static void term_on_signal(int sig)
 static void term_on_crash(int sig)
 {
     if (term_up && term_undo_len > 0) {
-        ssize_t n = write(STDOUT_FILENO, term_undo, term_undo_len);
+        ssize_t n = write(STDOUT_FILENO, term_undo, (size_t)term_undo_len);
 
         (void)n;
     }
@@ -124,7 +126,11 @@ static int term_signals(char *err, size_t errlen)
     }
 
     for (i = 0; i < sizeof(term_ending) / sizeof(term_ending[0]); i++)
-        term_catch(term_ending[i], term_on_signal, SA_RESTART);
+        if (term_catch(term_ending[i], term_on_signal, SA_RESTART) < 0) {
+            snprintf(err, errlen, "signal %d: %s", term_ending[i],
+                     strerror(errno));
+            return -1;
+        }
     for (i = 0; i < sizeof(term_fatal) / sizeof(term_fatal[0]); i++)
         term_catch(term_fatal[i], term_on_crash, SA_RESETHAND | SA_NODEFER);
     term_catch(SIGPIPE, SIG_IGN, 0);
@@ -134,15 +140,17 @@ static int term_signals(char *err, size_t errlen)
 static void term_undo_add(const char *cap)
 {
     char *s = tigetstr(cap);
+    size_t len = (size_t)term_undo_len;
     size_t n;
 
     if (s == NULL || s == (char *)-1)
         return;
 
     n = strlen(s);
-    if (n < sizeof(term_undo) - term_undo_len) {
-        memcpy(term_undo + term_undo_len, s, n);
-        term_undo_len += n;
+    if (n < sizeof(term_undo) - len) {
+        memcpy(term_undo + len, s, n);
+        atomic_signal_fence(memory_order_seq_cst);
+        term_undo_len = (sig_atomic_t)(len + n);
     }
 }
 
@@ -206,7 +214,11 @@ int term_init(char *err, size_t errlen)
         term_exit_hooked = 1;
     }
 
-    term_saved_ok = tcgetattr(STDIN_FILENO, &term_saved) == 0;
+    term_saved_ok = 0;
+    if (tcgetattr(STDIN_FILENO, &term_saved) == 0) {
+        atomic_signal_fence(memory_order_seq_cst);
+        term_saved_ok = 1;
+    }
     term_hide_no_colour();
     term_screen = newterm(NULL, stdout, stdin);
     if (term_screen == NULL) {
@@ -238,8 +250,9 @@ int term_kiosk(void)
 {
     struct termios t;
 
-    term_catch(SIGTSTP, SIG_IGN, 0);
-    term_catch(SIGQUIT, SIG_IGN, 0);
+    if (term_catch(SIGTSTP, SIG_IGN, 0) < 0 ||
+        term_catch(SIGQUIT, SIG_IGN, 0) < 0)
+        return -1;
     if (!term_up || tcgetattr(STDIN_FILENO, &t) < 0)
         return -1;
 
@@ -317,9 +330,38 @@ void term_resize(void)
 
 int term_key(void)
 {
-    int key = term_up ? getch() : ERR;
+    wint_t wc;
+    int rc;
 
-    return key == ERR ? TERM_NO_KEY : key;
+    if (!term_up)
+        return TERM_NO_KEY;
+
+    /* A character that shares its number with a curses key code cannot
+     * be told apart from that key downstream, so it is skipped. */
+    while ((rc = get_wch(&wc)) != ERR) {
+        if (rc == KEY_CODE_YES || wc < KEY_MIN || wc > KEY_MAX)
+            return (int)wc;
+    }
+    return TERM_NO_KEY;
+}
+
+int term_layout_key(int key)
+{
+    /* The Russian ЙЦУКЕН layout's letters on the keys npdlink uses. */
+    static const struct {
+        int ru;
+        int latin;
+    } keys[] = {
+        {L'н', 'y'}, {L'Н', 'Y'}, {L'т', 'n'}, {L'Т', 'N'}, {L'в', 'd'},
+        {L'В', 'D'}, {L'к', 'r'}, {L'К', 'R'}, {L'ь', 'm'}, {L'Ь', 'M'},
+        {L'й', 'q'}, {L'Й', 'Q'}, {L'д', 'l'}, {L'Д', 'L'},
+    };
+
+    for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
+        if (keys[i].ru == key)
+            return keys[i].latin;
+    }
+    return key;
 }
 
 int term_colours(void)

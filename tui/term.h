@@ -60,8 +60,15 @@ void term_resize(void);
 
 #define TERM_NO_KEY (-1)
 
-/* The next key (curses key codes), or TERM_NO_KEY when none is waiting. */
+/* The next key, or TERM_NO_KEY when none is waiting: a curses key code,
+ * or a character as its wide character value (so a Cyrillic letter is
+ * one key, not its UTF-8 bytes one at a time). */
 int term_key(void);
+
+/* The Latin key at the same place as a Russian layout letter, for the
+ * letter commands (y, n, d, r, m, q, l in either case); any other key
+ * unchanged. Not for text fields, which take the letter as typed. */
+int term_layout_key(int key);
 
 /* 1 when the QR colour pairs are in use. NO_COLOR turns off only the
  * decorative colours: the code's black and white are what makes it

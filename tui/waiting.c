@@ -21,11 +21,17 @@
 #define WAITING_CHROME_H 4  /* header, blank row, error line, footer */
 
 /* The steps in full for the app and the website, or one shared list when
- * space is short. */
+ * space is short; APART puts the address on its own row under the code
+ * and the text, for a text column too narrow to hold it whole. */
 enum waiting_detail {
-    WAITING_FULL,
-    WAITING_SHORT,
+    WAITING_FULL = 0,
+    WAITING_SHORT = 1,
+    WAITING_FULL_APART = 2,
+    WAITING_SHORT_APART = 3,
 };
+
+#define WAITING_IS_SHORT(d) (((d)&WAITING_SHORT) != 0)
+#define WAITING_IS_APART(d) (((d)&WAITING_FULL_APART) != 0)
 
 static void waiting_hms(int64_t mono_ms, char *out, size_t n)
 {
@@ -88,13 +94,17 @@ static void waiting_steps(const struct screen *s, enum waiting_detail d,
            "permissions and click Confirm (Подтвердить)."),
     };
 
-    text_para(b, 0, "%s", _("Scan the code or open:"));
-    attrset(A_BOLD);
-    text_para(b, 0, "%s", s->cfg->mytax_url);
-    attrset(A_NORMAL);
+    if (WAITING_IS_APART(d)) {
+        text_para(b, 0, "%s", _("Scan the code or open the address below."));
+    } else {
+        text_para(b, 0, "%s", _("Scan the code or open:"));
+        attrset(A_BOLD);
+        text_para(b, 0, "%s", s->cfg->mytax_url);
+        attrset(A_NORMAL);
+    }
     text_gap(b);
 
-    if (d == WAITING_SHORT) {
+    if (WAITING_IS_SHORT(d)) {
         text_para(b, 0, "%s", _("In the My Tax app or on the website:"));
         waiting_list(b, app, 3);
         return;
@@ -155,24 +165,48 @@ static int waiting_rows(const struct screen *s, const struct flow_view *v,
     return dry.y;
 }
 
+/* Rows the side layout needs: the taller of the code and the text, and
+ * the address's row when it stands apart. 0 when it cannot be shown
+ * without breaking the address in the middle. */
+static int waiting_side_rows(const struct screen *s, const struct flow_view *v,
+                             int64_t now_ms, enum waiting_detail d, int w)
+{
+    int qw, qh, tw, rows, url_w = text_width(s->cfg->mytax_url);
+
+    qrdraw_cells(&s->qr, qrdraw_mode(s->qr_mode), &qw, &qh);
+    tw = w - qw - WAITING_GAP;
+    if (tw < WAITING_TEXT_MIN || (WAITING_IS_APART(d) ? url_w > w : url_w > tw))
+        return 0;
+
+    rows = waiting_rows(s, v, now_ms, d, tw);
+    if (rows < qh)
+        rows = qh;
+    return WAITING_IS_APART(d) ? rows + 1 : rows;
+}
+
 /* LAYOUT: the code on the left and the text beside it. */
 static int waiting_side(const struct screen *s, const struct flow_view *v,
                         int64_t now_ms, enum waiting_detail d,
                         struct text_box *b)
 {
-    int qw, qh, tw;
+    int qw, qh, rows = waiting_side_rows(s, v, now_ms, d, b->w);
     struct text_box t;
 
-    qrdraw_cells(&s->qr, qrdraw_mode(s->qr_mode), &qw, &qh);
-    tw = b->w - qw - WAITING_GAP;
-    if (tw < WAITING_TEXT_MIN || qh > text_left(b) ||
-        waiting_rows(s, v, now_ms, d, tw) > text_left(b))
+    if (rows == 0 || rows > text_left(b))
         return 0;
 
+    qrdraw_cells(&s->qr, qrdraw_mode(s->qr_mode), &qw, &qh);
     qrdraw_draw(&s->qr, s->qr_mode, b->y, b->x, term_attr(TERM_PAIR_QR),
                 term_attr(TERM_PAIR_QR_DARK));
-    t = (struct text_box){b->y, b->x + qw + WAITING_GAP, tw, b->bottom, 0};
+    t = (struct text_box){b->y, b->x + qw + WAITING_GAP,
+                          b->w - qw - WAITING_GAP, b->bottom, 0};
     waiting_text(s, v, now_ms, d, &t);
+    if (!WAITING_IS_APART(d))
+        return 1;
+
+    attrset(A_BOLD);
+    text_put(b->y + rows - 1, b->x, b->w, s->cfg->mytax_url);
+    attrset(A_NORMAL);
     return 1;
 }
 
@@ -184,7 +218,8 @@ static int waiting_stacked(const struct screen *s, const struct flow_view *v,
     int qw, qh;
 
     qrdraw_cells(&s->qr, qrdraw_mode(s->qr_mode), &qw, &qh);
-    if (qw > b->w || qh + waiting_rows(s, v, now_ms, d, b->w) > text_left(b))
+    if (WAITING_IS_APART(d) || qw > b->w ||
+        qh + waiting_rows(s, v, now_ms, d, b->w) > text_left(b))
         return 0;
 
     qrdraw_draw(&s->qr, s->qr_mode, b->y, b->x, term_attr(TERM_PAIR_QR),
@@ -218,7 +253,8 @@ static void waiting_small(const struct screen *s, const struct flow_view *v,
 void waiting_draw(const struct screen *s, const struct flow_view *v,
                   int64_t now_ms, struct text_box *b)
 {
-    static const enum waiting_detail details[] = {WAITING_FULL, WAITING_SHORT};
+    static const enum waiting_detail details[] = {
+        WAITING_FULL, WAITING_SHORT, WAITING_FULL_APART, WAITING_SHORT_APART};
 
     /* Without colours the code would come out in the terminal's own
      * foreground and background, inverted on a dark theme: no code at
@@ -228,7 +264,7 @@ void waiting_draw(const struct screen *s, const struct flow_view *v,
         return;
     }
 
-    for (size_t i = 0; i < 2; i++) {
+    for (size_t i = 0; i < sizeof(details) / sizeof(details[0]); i++) {
         if (waiting_side(s, v, now_ms, details[i], b) ||
             waiting_stacked(s, v, now_ms, details[i], b))
             return;

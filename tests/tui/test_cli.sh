@@ -1,7 +1,8 @@
 #!/bin/sh
 # The command line without the screen: --help, --version, --print-config
 # with every settings layer, settings errors before any terminal output,
-# and `make install` / `make uninstall` into a staging directory.
+# sandbox = yes in a file starting the sandbox, and `make install` /
+# `make uninstall` into a staging directory.
 . "$(dirname "$0")/lib.sh"
 
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
@@ -95,6 +96,25 @@ npd --print-config
 grep -q 'NPDLINK_CONNECT_TIMEOUT_MS: connect_timeout_ms: ' "$ERR" ||
     fail "bad variable value: $(cat "$ERR")"
 note "variables: $(cat "$ERR")"
+
+# sandbox = yes in a file means what --sandbox means: the built-in
+# sandbox answers (base_url and the missing project id are its own), and
+# no shared ledger of real checks is written.
+T_ENV=
+printf 'sandbox = yes\nbase_url = https://bank.invalid\n' >"$T_DIR/sb.conf"
+printf '500000000276\n' >"$T_DIR/sb.in"
+env -i PATH="$PATH" HOME="$T_HOME" XDG_CONFIG_HOME="$T_CONFIG" \
+    XDG_STATE_HOME="$T_STATE" "$NPDLINK" check --config "$T_DIR/sb.conf" \
+    <"$T_DIR/sb.in" >"$OUT" 2>"$ERR"
+rc=$?
+[ "$rc" -eq 0 ] || fail "sandbox = yes: exit $rc: $(cat "$OUT" "$ERR")"
+[ "$(cat "$OUT")" = '50********76: self-employed, linked to Bank 131' ] ||
+    fail "sandbox = yes: $(cat "$OUT")"
+[ "$(log_count 'npd/check')" -eq 1 ] ||
+    fail "sandbox = yes: $(log_count 'npd/check') sandbox checks, want 1"
+[ ! -e "$T_STATE/npdlink/checks.db" ] ||
+    fail "sandbox = yes wrote the shared ledger"
+note "sandbox = yes in a file: $(cat "$OUT")"
 
 # A private build directory, so the shared one keeps its own LOCALEDIR.
 DEST="$T_DIR/dest"

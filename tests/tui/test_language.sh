@@ -106,3 +106,32 @@ send q
 expect_prompt 5
 expect_npdlink_gone 5
 note "LANG=ru_RU.UTF-8 starts in Russian"
+
+# RUSSIAN KEYBOARD LAYOUT: the letter keys work with the Cyrillic letters
+# they carry (н is Y, в is D, й is Q); the data form keeps them as typed.
+run_npdlink
+submit_inn 500000000340
+expect "$CONSENT_EN" 15
+type_text 'н'
+expect "Waiting for the customer to confirm in My Tax" 15
+expect "Linked to Bank 131" 40
+type_text 'в'
+expect "Check the customer's data" 5
+type_text 'Иванов'
+expect "> Last name: Иванов_" 5
+send Escape
+expect "Linked to Bank 131" 5
+send Escape
+expect_inn_screen 5
+submit_inn 500000000276
+expect "Already linked to Bank 131" 15
+type_text 'в'
+expect "Check the customer's data" 5
+send Escape
+expect "Already linked to Bank 131" 5
+send Escape
+expect_inn_screen 5
+type_text 'й'
+expect_prompt 5
+expect_npdlink_gone 5
+note "Russian layout: н agrees, в opens the data form, й quits"

@@ -34,7 +34,8 @@ tm resize-window -t "$T_PANE" -x 80 -y 24
 expect "In the My Tax app or on the website:" 5
 refute "Enlarge the window to"
 expect_qr "$URL"
-note "80x24: the code fits and decodes"
+expect "$URL" 2
+note "80x24: the code fits and decodes, the address whole on one row"
 
 # STORM: sizes down to one cell, as fast as tmux sends them.
 for size in 1x1 2x1 1x2 3x3 10x2 1x1 80x5 5x40 1x1 40x12 2x2 1x1; do
