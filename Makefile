@@ -52,7 +52,7 @@ RU_MO = $(BUILD)/locale/ru/LC_MESSAGES/npdlink.mo
 C_FILES = $(CORE_SRC) $(TUI_SRC) $(SANDBOX_SRC) $(UNIT_SRC) $(INTEG_SRC) \
 	$(TOOL_SRC) $(wildcard core/*.h tui/*.h sandbox/*.h tests/*/*.h)
 
-.PHONY: all run check deps build-tests unit integration tui-test format \
+.PHONY: bench all run check deps build-tests unit integration tui-test format \
 	format-check sanitize valgrind clean install pot
 
 all: $(NPDLINK) $(SANDBOX) $(RU_MO)
@@ -161,6 +161,10 @@ $(RU_MO): assets/ru.po $(I18N_SRC)
 		echo "assets/ru.po: every message needs a Russian translation" \
 			>&2; rm -f $@.tmp; exit 1; fi
 	mv $@.tmp $@
+
+# Wall time, peak memory and request counts of one check per scenario.
+bench: all
+	@BUILD=$(abspath $(BUILD)) sh tests/bench/run
 
 format:
 	clang-format -i $(C_FILES)
