@@ -131,6 +131,7 @@ static void flow_view_clear(struct flow_view *v)
     v->last_answer_ms = -1;
     v->last_verdict = API_VERDICT_NONE;
     v->next_check_ms = -1;
+    v->refresh_refused_ms = -1;
     v->fault = API_FAULT_NONE;
 }
 
@@ -437,6 +438,7 @@ static void flow_start_check(struct flow *f, int64_t now_ms)
     f->view.started_ms = now_ms;
     f->view.next_check_ms = -1;
     f->view.refresh_wait_s = 0;
+    f->view.refresh_refused_ms = -1;
 }
 
 /* Starts a check when both our own gap and the gate allow it; else the
@@ -800,6 +802,7 @@ int flow_refresh(struct flow *f, int64_t now_ms)
     wait = flow_try_check(f, now_ms);
     if (wait > 0) {
         f->view.refresh_wait_s = (int)((wait + 999) / 1000);
+        f->view.refresh_refused_ms = now_ms;
         flow_touch(f, &before);
         return f->view.refresh_wait_s;
     }

@@ -117,8 +117,9 @@ struct flow_view {
     int64_t started_ms;           /* start of the current check, -1 none */
     int64_t last_answer_ms;       /* time of the last definite answer, -1 */
     enum api_verdict last_verdict;
-    int64_t next_check_ms; /* when the next check goes, -1 none */
-    int refresh_wait_s;    /* >0: last Refresh was too soon by this */
+    int64_t next_check_ms;      /* when the next check goes, -1 none */
+    int refresh_wait_s;         /* >0: last Refresh was too soon by this */
+    int64_t refresh_refused_ms; /* when that Refresh came, -1 none */
     /* the last failure, in FLOW_ERROR and as a notice in FLOW_WAITING */
     enum api_fault fault; /* API_FAULT_NONE when none */
     enum api_call failed_call;

@@ -15,10 +15,11 @@
 #include "qrdraw.h"
 #include "term.h"
 
-#define WAITING_TEXT_MIN 36 /* narrowest text column worth showing */
-#define WAITING_GAP 2       /* columns between the code and the text */
-#define WAITING_CHROME_W 2  /* the body's side margins */
-#define WAITING_CHROME_H 4  /* header, blank row, error line, footer */
+#define WAITING_TEXT_MIN 36     /* narrowest text column worth showing */
+#define WAITING_GAP 2           /* columns between the code and the text */
+#define WAITING_CHROME_W 2      /* the body's side margins */
+#define WAITING_CHROME_H 4      /* header, blank row, error line, footer */
+#define WAITING_REFUSAL_MS 5000 /* how long "nothing sent" stays up */
 
 /* The steps in full for the app and the website, or one shared list when
  * space is short; APART puts the address on its own row under the code
@@ -52,7 +53,8 @@ static void waiting_status(const struct flow_view *v, int64_t now_ms,
     text_para(b, 0, _("INN: %s"), v->inn_masked);
     if (screen_checking_now(v))
         text_para(b, 2, "%c %s", screen_spinner(now_ms), _("Checking now…"));
-    else if (v->refresh_wait_s > 0)
+    else if (v->refresh_wait_s > 0 &&
+             now_ms - v->refresh_refused_ms < WAITING_REFUSAL_MS)
         text_para(b, 0, _("Next check in %d s — nothing sent"),
                   left > 0 ? left : v->refresh_wait_s);
     else if (v->next_check_ms >= 0)

@@ -70,6 +70,13 @@ sleep 1
     fail "R sent a check within the 30 s gap"
 note "early R refused: nothing sent"
 
+# The remark fades after a few seconds; the countdown stays.
+expect_gone "nothing sent" 8
+expect "Next check in" 1
+[ "$(log_count '/npd/check')" -eq "$checks" ] ||
+    fail "a check went out within the 30 s gap"
+note "the refusal remark fades, the countdown stays"
+
 # LINKED: the background re-check after the gap finds the link.
 expect "Linked to Bank 131" 60
 expect "INN: 50********40" 1

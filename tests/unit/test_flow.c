@@ -531,6 +531,7 @@ static void test_refresh_reports_seconds_left(void **state)
     version = v->version;
     assert_int_equal(flow_refresh(r->f, r->now), 20);
     assert_int_equal(v->refresh_wait_s, 20);
+    assert_int_equal(v->refresh_refused_ms, 10100);
     assert_true(v->version != version);
     rig_expect_none(r);
 
@@ -541,6 +542,7 @@ static void test_refresh_reports_seconds_left(void **state)
     r->now = 30100;
     assert_int_equal(flow_refresh(r->f, r->now), 0);
     assert_int_equal(v->refresh_wait_s, 0);
+    assert_int_equal(v->refresh_refused_ms, -1);
     rig_expect(r, API_CHECK);
 
     /* A check already under way: nothing new goes out. */
