@@ -628,24 +628,22 @@ int screen_set_error(struct screen *s, const char *text)
 }
 
 /* HEADER: the program's purpose, then at the right edge the language
- * (EN or RU) and SANDBOX, drawn last so they stay visible however narrow
- * the window is. */
+ * (EN or RU) and SANDBOX. The title is cut before the marks, so the marks
+ * stay whole however narrow the window is. */
 static void screen_header(const struct screen *s)
 {
     const char *mark = _("SANDBOX");
-    int x = COLS - 1;
+    int mark_w = s->sandbox ? text_width(mark) + 1 : 0;
+    int lang_x = COLS - 4 - mark_w; /* "EN", two blanks, then the mark */
 
     attrset(A_REVERSE);
     mvhline(0, 0, ' ' | A_REVERSE, COLS);
-    text_put(0, 1, COLS - 1, _("npdlink — Bank 131 self-employed linking"));
-    if (s->sandbox)
-        x -= text_width(mark) + 1;
+    text_put(0, 1, lang_x - 2, _("npdlink — Bank 131 self-employed linking"));
+    text_put(0, lang_x < 0 ? 0 : lang_x, COLS, lang_code());
 
-    mvhline(0, x - 4 < 0 ? 0 : x - 4, ' ' | A_REVERSE, 5);
-    text_put(0, x - 3 < 0 ? 0 : x - 3, COLS, lang_code());
     if (s->sandbox) {
         attrset(term_attr(TERM_PAIR_MARK));
-        text_put(0, x + 1 < 0 ? 0 : x + 1, COLS, mark);
+        text_put(0, lang_x + 4 < 0 ? 0 : lang_x + 4, COLS, mark);
     }
     attrset(A_NORMAL);
 }

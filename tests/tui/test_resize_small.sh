@@ -22,9 +22,28 @@ expect "Waiting for the customer to confirm in My Tax" 1
 refute_qr_glyphs "in a 60x20 window"
 note "60x20: notice instead of the code"
 
+# NARROW: the header's title is cut before the marks, which stay whole.
+TITLE='npdlink — Bank 131 self-employed linking'
+for cols in 50 41 30 20; do
+    tm resize-window -t "$T_PANE" -x "$cols" -y 20
+    wait_for "EN  SANDBOX" 5 || fail "no EN and SANDBOX marks at $cols columns"
+    head=$(screen | head -n 1 | sed 's/ *$//')
+    case "$head" in
+    *" EN  SANDBOX") ;;
+    *) fail "at $cols columns the header ends in something else: $head" ;;
+    esac
+    shown=$(printf '%s\n' "${head%EN  SANDBOX}" | sed 's/^ *//; s/ *$//')
+    case "$TITLE" in
+    "$shown"*) ;;
+    *) fail "at $cols columns the title is not cut cleanly: $shown" ;;
+    esac
+done
+note "narrow windows: title cut before the EN and SANDBOX marks"
+
 # LARGE AGAIN: the code comes back and still decodes.
 tm resize-window -t "$T_PANE" -x "$T_COLS" -y "$T_ROWS"
-expect_gone "Enlarge the window to" 5
+expect "$TITLE" 5
+expect_gone "Enlarge the window" 5
 expect_qr "$URL"
 note "${T_COLS}x$T_ROWS: the code is back"
 
