@@ -655,13 +655,16 @@ static int config_validate_live(const struct config *c, char *err,
 {
     if (c->project_id[0] == '\0') {
         err_set(err, errlen,
-                "project_id is not set: Bank 131 gives each partner one");
+                "project_id is not set: give the id Bank 131 issued to the "
+                "partner in npdlink.conf or with --project-id, or add "
+                "--sandbox to try npdlink without one");
         return -1;
     }
     if (c->key_file[0] == '\0') {
         err_set(err, errlen,
                 "key_file is not set: requests must be signed with the "
-                "partner's private key");
+                "partner's private key; name its file in npdlink.conf or "
+                "with --key-file");
         return -1;
     }
     if (strncmp(c->mytax_url, "https://", 8) != 0) {

@@ -391,8 +391,11 @@ static void test_validate_live_needs(void **state)
     struct fixture *f = *state;
 
     validate_fails(f, "project_id is not set");
+    validate_fails(f, "--project-id");
+    validate_fails(f, "--sandbox");
     assert_int_equal(set(f, "project_id", "partner-42"), 0);
     validate_fails(f, "key_file is not set");
+    validate_fails(f, "--key-file");
     assert_int_equal(set(f, "key_file", "/etc/npdlink/partner.key"), 0);
     assert_int_equal(validates(f), 0);
 }
