@@ -113,7 +113,8 @@ static void cli_usage(FILE *out)
 {
     fputs("Usage: npdlink check [--json] [OPTION]... < INN\n"
           "       npdlink check --batch FILE [--format csv|jsonl] "
-          "[--output FILE] [OPTION]...\n"
+          "[--output FILE]\n"
+          "                     [OPTION]...\n"
           "Checks whether customers are self-employed and linked to Bank "
           "131, without the\nscreen and without filing link requests.\n"
           "The INN is read from standard input, never from the command "

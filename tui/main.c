@@ -82,10 +82,13 @@ static void main_usage(FILE *out)
 {
     fprintf(out, "%s",
             _("Usage: npdlink [OPTION]...\n"
+              "       npdlink check [--json | --batch FILE] [OPTION]...\n"
               "Checks whether a customer is self-employed and linked to "
-              "Bank 131, and links them.\n"
-              "The customer's INN is typed on the screen; it is never "
-              "taken from the command line.\n\n"
+              "Bank 131, and links\n"
+              "them. The customer's INN is typed on the screen, never given "
+              "on the command\n"
+              "line; npdlink check --help tells how to check without the "
+              "screen.\n\n"
               "  --sandbox          run against the built-in sandbox\n"
               "  --config FILE      read settings from FILE as well\n"
               "  --base-url URL     Bank 131 server\n"
@@ -103,12 +106,12 @@ static void main_usage(FILE *out)
               "                     print a day's totals from an audit file\n"
               "  --help             show this help\n"
               "  --version          show the version\n\n"
-              "Settings are read from /etc/npdlink/npdlink.conf, then "
-              "$XDG_CONFIG_HOME/npdlink/npdlink.conf\n"
-              "(or ~/.config/npdlink/npdlink.conf), then --config, then "
-              "NPDLINK_* variables\n"
-              "such as NPDLINK_BASE_URL, then the flags above. See "
-              "npdlink(1) and npdlink.conf(5).\n"));
+              "Settings are read from /etc/npdlink/npdlink.conf, then\n"
+              "$XDG_CONFIG_HOME/npdlink/npdlink.conf (or "
+              "~/.config/npdlink/npdlink.conf),\n"
+              "then --config, then NPDLINK_* variables such as "
+              "NPDLINK_BASE_URL, then the\n"
+              "flags above. See npdlink(1) and npdlink.conf(5).\n"));
 }
 
 const char *main_key_of(int opt)

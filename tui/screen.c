@@ -37,9 +37,9 @@ struct screen_hint {
 /* The sandbox's customers (see the sandbox's scenario table), worded so
  * that no hint repeats the title of a verdict screen. */
 static const struct screen_hint screen_hints[] = {
-    {"500000000340", N_("agrees in My Tax a few seconds after the request")},
+    {"500000000340", N_("agrees in My Tax; shown at the next check, ~30 s")},
     {"500000000413", N_("refuses in My Tax")},
-    {"500000000734", N_("answers only through the sandbox's control call")},
+    {"500000000734", N_("for tests: waits for the sandbox's control call")},
     {"500000000276", N_("linked to the bank before the call")},
     {"500000000100", N_("not registered for NPD")},
     {"500000000597", N_("slow tax service")},

@@ -29,7 +29,28 @@ npd --help
 [ "$rc" -eq 0 ] || fail "--help exited $rc"
 grep -q '^Usage: npdlink' "$OUT" || fail "--help: $(cat "$OUT")"
 grep -q -e '--print-config' "$OUT" || fail "--help lacks --print-config"
+grep -q '^ *npdlink check ' "$OUT" || fail "--help lacks npdlink check"
 note "--help"
+
+# fits_80 WHAT: no line of $OUT is wider than 80 columns, counted by
+# display width, so that a Cyrillic letter counts once.
+fits_80()
+{
+    widest=$(LC_ALL=C.UTF-8 wc -L <"$OUT")
+    [ "$widest" -le 80 ] || fail "$1 has a line $widest columns wide"
+}
+
+fits_80 "--help"
+npd check --help
+[ "$rc" -eq 0 ] || fail "check --help exited $rc"
+grep -q '^Usage: npdlink check' "$OUT" || fail "check --help: $(cat "$OUT")"
+fits_80 "check --help"
+T_ENV="LANGUAGE=ru LC_ALL=C.UTF-8"
+npd --help
+grep -q '^Использование: npdlink' "$OUT" || fail "Russian --help: $(cat "$OUT")"
+fits_80 "the Russian --help"
+T_ENV=
+note "--help and check --help fit 80 columns, in English and Russian"
 
 npd --version
 [ "$rc" -eq 0 ] || fail "--version exited $rc"

@@ -1,6 +1,6 @@
 #!/bin/sh
 # One customer from the INN to "linked" (sandbox INN 500000000340, who
-# confirms a few seconds after the request): consent, the waiting screen
+# confirms 5 s after the request): consent, the waiting screen
 # with a QR code that decodes to the configured My Tax address, a refused
 # early refresh, the background re-check that finds the link, and a clean
 # INN screen for the next customer. A first run with the address set in
