@@ -792,6 +792,10 @@ void api_parse(enum api_call call, const struct api_http *in,
         api_fail_certificate(in->tls_error, out);
         return;
     }
+    if (in->transport_error && in->too_big) {
+        api_fail(out, API_FAULT_BANK, "a reply larger than 1 MiB");
+        return;
+    }
     if (in->transport_error) {
         api_fail(out, API_FAULT_NETWORK, "%s",
                  in->timed_out ? "no answer in time" : "could not connect");

@@ -58,6 +58,7 @@ enum api_link_state {
 struct api_http {
     int transport_error;      /* nonzero: no HTTP answer at all */
     int timed_out;            /* with transport_error: a timeout */
+    int too_big;              /* with transport_error: an oversized reply */
     long status;              /* HTTP status, when transport_error is 0 */
     const char *content_type; /* may be NULL */
     const char *body;         /* may be NULL when len is 0 */

@@ -625,6 +625,7 @@ static void engine_deliver(struct engine *e, struct net_done *d, int64_t now_ms)
     struct api_http in = {
         .transport_error = d->transport_error != 0,
         .timed_out = d->timed_out,
+        .too_big = d->too_big,
         .status = d->status,
         .content_type = d->content_type,
         .body = d->body,

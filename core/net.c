@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 
 #include "err.h"
 #include "inn.h"
@@ -133,7 +134,29 @@ static size_t net_on_body(char *data, size_t size, size_t nmemb, void *userp)
     return n;
 }
 
-/* Retry-After as delta-seconds; an HTTP date is ignored. */
+/* Retry-After as an HTTP date, read by libcurl's own date parser: the
+ * seconds from now, 0 for a date already past, -1 for no date at all. */
+static long net_retry_date(const char *v, size_t len)
+{
+    char date[64];
+    time_t when, now = time(NULL);
+
+    while (len > 0 && strchr(" \t\r\n", v[len - 1]) != NULL)
+        len--;
+    if (len == 0 || len >= sizeof(date))
+        return -1;
+    memcpy(date, v, len);
+    date[len] = '\0';
+
+    when = curl_getdate(date, NULL);
+    if (when == -1)
+        return -1;
+    if (when <= now)
+        return 0;
+    return when - now > NET_RETRY_MAX ? NET_RETRY_MAX : (long)(when - now);
+}
+
+/* Retry-After as delta-seconds or an HTTP date, capped at an hour. */
 static long net_parse_retry_after(const char *v, size_t len)
 {
     long secs = 0;
@@ -141,6 +164,9 @@ static long net_parse_retry_after(const char *v, size_t len)
 
     while (i < len && (v[i] == ' ' || v[i] == '\t'))
         i++;
+    if (i < len && (v[i] < '0' || v[i] > '9'))
+        return net_retry_date(v + i, len - i);
+
     for (; i < len && v[i] >= '0' && v[i] <= '9'; i++, digits++)
         if (secs <= NET_RETRY_MAX)
             secs = secs * 10 + (v[i] - '0');
@@ -345,6 +371,7 @@ static void net_done_fill(struct net_xfer *x, CURLcode res,
                        res == CURLE_SSL_CACERT_BADFILE ||
                        res == CURLE_SSL_ISSUER_ERROR;
     out->retry_after_s = x->retry_after_s;
+    out->too_big = x->too_big || res == CURLE_FILESIZE_EXCEEDED;
     curl_easy_getinfo(x->easy, CURLINFO_RESPONSE_CODE, &out->status);
     if (curl_easy_getinfo(x->easy, CURLINFO_TOTAL_TIME_T, &total_us) == 0)
         out->elapsed_ms = (long)(total_us / 1000);
@@ -352,7 +379,7 @@ static void net_done_fill(struct net_xfer *x, CURLcode res,
     if (res != CURLE_OK) {
         const char *why = x->errbuf[0] ? x->errbuf : curl_easy_strerror(res);
 
-        if (x->too_big || res == CURLE_FILESIZE_EXCEEDED)
+        if (out->too_big)
             why = "reply larger than 1 MiB";
         err_set(out->error, sizeof(out->error), "%s", why);
         return;

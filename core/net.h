@@ -23,6 +23,7 @@ struct net_done {
     int transport_error; /* the CURLcode, 0 when an HTTP answer came */
     int timed_out;
     int tls_refused; /* the server's certificate did not verify */
+    int too_big;     /* the reply passed 1 MiB and was cut off */
     char error[256]; /* libcurl's words when transport_error */
     long status;
     char *content_type; /* malloc'd or NULL */

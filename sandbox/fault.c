@@ -12,6 +12,7 @@
 #include <jansson.h>
 
 #define FAULT_LONG_LEN (100 * 1024)
+#define FAULT_OVERSIZE_LEN (2 * 1024 * 1024)
 #define FAULT_MAX_MS 600000L
 #define FAULT_MAX_S 86400L
 
@@ -56,6 +57,7 @@ static const char *const fault_names[] = {
     [FAULT_LONGSTR] = "longstr",
     [FAULT_CTRLBYTES] = "ctrlbytes",
     [FAULT_BADUTF8] = "badutf8",
+    [FAULT_OVERSIZE] = "oversize",
     [FAULT_ERROR] = "error",
 };
 
@@ -353,18 +355,32 @@ static json_t *fault_shape(int ep, json_t *v)
     return obj;
 }
 
-static json_t *fault_long_string(void)
+static json_t *fault_long_string(size_t len)
 {
-    char *s = malloc(FAULT_LONG_LEN + 1);
+    char *s = malloc(len + 1);
     json_t *v;
 
     if (s == NULL)
         return NULL;
-    memset(s, 'a', FAULT_LONG_LEN);
-    s[FAULT_LONG_LEN] = '\0';
+    memset(s, 'a', len);
+    s[len] = '\0';
     v = json_string(s);
     free(s);
     return v;
+}
+
+/* The usual answer with an unknown member long enough that the whole
+ * body passes what any client should be willing to read. */
+static json_t *fault_oversize(int ep)
+{
+    json_t *obj = fault_shape(ep, ep == FAULT_EP_STATUS
+                                      ? json_false()
+                                      : json_string("sandbox-oversize"));
+
+    if (obj != NULL)
+        json_object_set_new(obj, "padding",
+                            fault_long_string(FAULT_OVERSIZE_LEN));
+    return obj;
 }
 
 /* Ids as numbers; the two booleans of a status answer as strings. */
@@ -387,7 +403,11 @@ static void fault_shape_reply(const struct fault_rule *rule, int ep,
         fault_json(out, 200, fault_shape(ep, json_null()));
         return;
     case FAULT_LONGSTR:
-        fault_json(out, 200, fault_shape(ep, fault_long_string()));
+        fault_json(out, 200,
+                   fault_shape(ep, fault_long_string(FAULT_LONG_LEN)));
+        return;
+    case FAULT_OVERSIZE:
+        fault_json(out, 200, fault_oversize(ep));
         return;
     default:
         break;

@@ -46,7 +46,8 @@ enum fault_kind {
     FAULT_LONGSTR,
     FAULT_CTRLBYTES,
     FAULT_BADUTF8,
-    FAULT_ERROR, /* a Bank 131 error code */
+    FAULT_OVERSIZE, /* a valid answer padded past the client's 1 MiB cap */
+    FAULT_ERROR,    /* a Bank 131 error code */
 };
 
 struct fault_rule {

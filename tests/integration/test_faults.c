@@ -47,6 +47,7 @@ static const struct row rows[] = {
     {"longstr", FLOW_ERROR, API_FAULT_BANK},
     {"ctrlbytes", FLOW_ERROR, API_FAULT_BANK},
     {"badutf8", FLOW_ERROR, API_FAULT_BANK},
+    {"oversize", FLOW_ERROR, API_FAULT_BANK},
     {"error:identification_error", FLOW_ERROR, API_FAULT_CONFIG},
     {"error:authentication_error", FLOW_ERROR, API_FAULT_CONFIG},
     {"error:authorization_error", FLOW_ERROR, API_FAULT_CONFIG},

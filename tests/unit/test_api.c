@@ -499,6 +499,29 @@ static void test_transport_connect(void **state)
     assert_string_equal(r.description, "could not connect");
 }
 
+/* A reply cut off at the size cap is the bank's fault, not the network's,
+ * and never a verdict, whatever its first bytes said. */
+static void test_transport_too_big(void **state)
+{
+    static const char start[] = "{\"status\":\"ok\",\"is_linked\":true,";
+    struct api_http in = {0};
+    struct api_reply r;
+
+    (void)state;
+    in.transport_error = 23;
+    in.too_big = 1;
+    in.status = 200;
+    in.body = start;
+    in.len = sizeof(start) - 1;
+    in.retry_after_s = -1;
+    api_parse(API_STATUS, &in, &r);
+
+    assert_int_equal(r.result, API_RES_ERROR);
+    assert_int_equal(r.fault, API_FAULT_BANK);
+    assert_int_equal(r.verdict, API_VERDICT_NONE);
+    assert_string_equal(r.description, "a reply larger than 1 MiB");
+}
+
 /* libcurl's words for a refused certificate reach the agent, cleaned. */
 static void test_transport_certificate(void **state)
 {
@@ -928,6 +951,7 @@ int main(void)
         cmocka_unit_test(test_transport_timeout),
         cmocka_unit_test(test_transport_connect),
         cmocka_unit_test(test_transport_certificate),
+        cmocka_unit_test(test_transport_too_big),
         cmocka_unit_test(test_id_lengths),
         cmocka_unit_test(test_link_id_100k_refused),
         cmocka_unit_test(test_token_lengths),

@@ -393,10 +393,12 @@ static void big_reply(const char *path, int want_error, size_t want_len)
         assert_int_not_equal(d.transport_error, 0);
         assert_int_equal(d.timed_out, 0);
         assert_string_equal(d.error, "reply larger than 1 MiB");
+        assert_int_equal(d.too_big, 1);
         assert_null(d.body);
         assert_int_equal(d.len, 0);
     } else {
         assert_int_equal(d.transport_error, 0);
+        assert_int_equal(d.too_big, 0);
         assert_int_equal(d.len, want_len);
         assert_int_equal(d.body[want_len - 1], 'b');
         assert_int_equal(d.body[want_len], '\0');
@@ -539,6 +541,18 @@ static long retry_after(const char *value)
     return v;
 }
 
+/* An HTTP date the given number of seconds from now. */
+static long retry_after_in(long secs)
+{
+    char date[64];
+    time_t when = time(NULL) + secs;
+    struct tm tm;
+
+    gmtime_r(&when, &tm);
+    strftime(date, sizeof(date), "%a, %d %b %Y %H:%M:%S GMT", &tm);
+    return retry_after(date);
+}
+
 static void test_retry_after(void **state)
 {
     (void)state;
@@ -547,7 +561,11 @@ static void test_retry_after(void **state)
     assert_int_equal(retry_after("3600"), 3600);
     assert_int_equal(retry_after("86400"), 3600);
     assert_int_equal(retry_after("99999999999999999999999"), 3600);
-    assert_int_equal(retry_after("Wed, 21 Oct 2037 07:28:00 GMT"), -1);
+    assert_int_equal(retry_after("Wed, 21 Oct 2037 07:28:00 GMT"), 3600);
+    assert_int_equal(retry_after("Sun, 06 Nov 1994 08:49:37 GMT"), 0);
+    assert_int_equal(retry_after("Sunday, 06-Nov-94 08:49:37 GMT"), 0);
+    assert_in_range(retry_after_in(120), 118, 120);
+    assert_int_equal(retry_after("Wed, 32 Foo 2037"), -1);
     assert_int_equal(retry_after("-5"), -1);
     assert_int_equal(retry_after("12abc"), -1);
     assert_int_equal(retry_after(""), -1);
