@@ -12,8 +12,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
-#include <time.h>
 
 #include "err.h"
 #include "inn.h"
@@ -29,7 +27,6 @@ struct net_xfer {
     size_t len;
     size_t cap;
     int too_big;
-    long retry_after_s;
     char errbuf[CURL_ERROR_SIZE];
     struct net_xfer *prev;
     struct net_xfer *next;
@@ -134,62 +131,17 @@ static size_t net_on_body(char *data, size_t size, size_t nmemb, void *userp)
     return n;
 }
 
-/* Retry-After as an HTTP date, read by libcurl's own date parser: the
- * seconds from now, 0 for a date already past, -1 for no date at all. */
-static long net_retry_date(const char *v, size_t len)
+/* Retry-After in seconds, as libcurl read it (either of the header's
+ * forms: delta-seconds or an HTTP date); -1 when absent, zero or past,
+ * since none of those holds anything back. Capped at an hour. */
+static long net_retry_after(CURL *easy)
 {
-    char date[64];
-    time_t when, now = time(NULL);
+    curl_off_t secs = 0;
 
-    while (len > 0 && strchr(" \t\r\n", v[len - 1]) != NULL)
-        len--;
-    if (len == 0 || len >= sizeof(date))
+    if (curl_easy_getinfo(easy, CURLINFO_RETRY_AFTER, &secs) != CURLE_OK ||
+        secs <= 0)
         return -1;
-    memcpy(date, v, len);
-    date[len] = '\0';
-
-    when = curl_getdate(date, NULL);
-    if (when == -1)
-        return -1;
-    if (when <= now)
-        return 0;
-    return when - now > NET_RETRY_MAX ? NET_RETRY_MAX : (long)(when - now);
-}
-
-/* Retry-After as delta-seconds or an HTTP date, capped at an hour. */
-static long net_parse_retry_after(const char *v, size_t len)
-{
-    long secs = 0;
-    size_t i = 0, digits = 0;
-
-    while (i < len && (v[i] == ' ' || v[i] == '\t'))
-        i++;
-    if (i < len && (v[i] < '0' || v[i] > '9'))
-        return net_retry_date(v + i, len - i);
-
-    for (; i < len && v[i] >= '0' && v[i] <= '9'; i++, digits++)
-        if (secs <= NET_RETRY_MAX)
-            secs = secs * 10 + (v[i] - '0');
-    while (i < len && strchr(" \t\r\n", v[i]) != NULL)
-        i++;
-
-    if (digits == 0 || i != len)
-        return -1;
-    return secs > NET_RETRY_MAX ? NET_RETRY_MAX : secs;
-}
-
-static size_t net_on_header(char *line, size_t size, size_t nmemb, void *userp)
-{
-    static const char name[] = "Retry-After:";
-    struct net_xfer *x = userp;
-    size_t n = size * nmemb, k = sizeof(name) - 1;
-
-    /* A new status line starts a new response (after 100 Continue). */
-    if (n >= 5 && strncmp(line, "HTTP/", 5) == 0)
-        x->retry_after_s = -1;
-    else if (n > k && strncasecmp(line, name, k) == 0)
-        x->retry_after_s = net_parse_retry_after(line + k, n - k);
-    return n;
+    return secs > NET_RETRY_MAX ? NET_RETRY_MAX : (long)secs;
 }
 
 /* Transfers */
@@ -256,8 +208,6 @@ static int net_xfer_setup(struct net *n, struct net_xfer *x, const char *url,
                             (curl_off_t)NET_BODY_MAX);
     bad |= curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, net_on_body);
     bad |= curl_easy_setopt(e, CURLOPT_WRITEDATA, x);
-    bad |= curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, net_on_header);
-    bad |= curl_easy_setopt(e, CURLOPT_HEADERDATA, x);
     bad |= curl_easy_setopt(e, CURLOPT_ERRORBUFFER, x->errbuf);
     bad |= curl_easy_setopt(e, CURLOPT_PRIVATE, x);
     return bad ? -1 : 0;
@@ -295,7 +245,6 @@ int net_post(struct net *n, const char *url, const char *const *headers,
     if (x == NULL)
         return -1;
     x->tag = tag;
-    x->retry_after_s = -1;
 
     x->easy = curl_easy_init();
     if (x->easy == NULL || net_xfer_headers(x, headers) != 0 ||
@@ -370,7 +319,7 @@ static void net_done_fill(struct net_xfer *x, CURLcode res,
     out->tls_refused = res == CURLE_PEER_FAILED_VERIFICATION ||
                        res == CURLE_SSL_CACERT_BADFILE ||
                        res == CURLE_SSL_ISSUER_ERROR;
-    out->retry_after_s = x->retry_after_s;
+    out->retry_after_s = net_retry_after(x->easy);
     out->too_big = x->too_big || res == CURLE_FILESIZE_EXCEEDED;
     curl_easy_getinfo(x->easy, CURLINFO_RESPONSE_CODE, &out->status);
     if (curl_easy_getinfo(x->easy, CURLINFO_TOTAL_TIME_T, &total_us) == 0)

@@ -29,7 +29,7 @@ struct net_done {
     char *content_type; /* malloc'd or NULL */
     char *body;         /* malloc'd, NUL-terminated, or NULL */
     size_t len;
-    long retry_after_s; /* -1 when absent */
+    long retry_after_s; /* Retry-After, -1 when absent, 0 or past */
     long elapsed_ms;
 };
 
