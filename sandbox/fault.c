@@ -299,13 +299,6 @@ int fault_replaces(enum fault_kind kind)
     return kind != FAULT_NONE && kind != FAULT_DELAY;
 }
 
-static void fault_json(struct route_out *out, unsigned status, json_t *obj)
-{
-    out->body = obj != NULL ? json_dumps(obj, JSON_COMPACT) : NULL;
-    out->status = status;
-    json_decref(obj);
-}
-
 static void fault_text(struct route_out *out, unsigned status, const char *text)
 {
     out->body = strdup(text);
@@ -315,9 +308,9 @@ static void fault_text(struct route_out *out, unsigned status, const char *text)
 static void fault_error(struct route_out *out, unsigned status,
                         const char *code, const char *text)
 {
-    fault_json(out, status,
-               json_pack("{s:s, s:{s:s, s:s}}", "status", "error", "error",
-                         "code", code, "description", text));
+    route_reply(out, status,
+                json_pack("{s:s, s:{s:s, s:s}}", "status", "error", "error",
+                          "code", code, "description", text));
 }
 
 /* A Bank 131 error code with its status. */
@@ -394,20 +387,20 @@ static void fault_shape_reply(const struct fault_rule *rule, int ep,
 {
     switch (rule->kind) {
     case FAULT_WRONGTYPES:
-        fault_json(out, 200, fault_shape(ep, fault_wrong_type(ep)));
+        route_reply(out, 200, fault_shape(ep, fault_wrong_type(ep)));
         return;
     case FAULT_MISSING:
-        fault_json(out, 200, fault_shape(ep, NULL));
+        route_reply(out, 200, fault_shape(ep, NULL));
         return;
     case FAULT_NULLS:
-        fault_json(out, 200, fault_shape(ep, json_null()));
+        route_reply(out, 200, fault_shape(ep, json_null()));
         return;
     case FAULT_LONGSTR:
-        fault_json(out, 200,
-                   fault_shape(ep, fault_long_string(FAULT_LONG_LEN)));
+        route_reply(out, 200,
+                    fault_shape(ep, fault_long_string(FAULT_LONG_LEN)));
         return;
     case FAULT_OVERSIZE:
-        fault_json(out, 200, fault_oversize(ep));
+        route_reply(out, 200, fault_oversize(ep));
         return;
     default:
         break;

@@ -10,6 +10,7 @@
 
 #include <jansson.h>
 
+#include "api.h"
 #include "fault.h"
 #include "taxrec.h"
 
@@ -24,10 +25,10 @@ struct route_path {
     route_fn fn;
 };
 
-static void route_reply(struct route_out *out, unsigned status, json_t *obj)
+void route_reply(struct route_out *out, unsigned status, json_t *obj)
 {
     free(out->body);
-    out->body = obj != NULL ? json_dumps(obj, JSON_COMPACT) : NULL;
+    out->body = api_dump(obj, NULL);
     out->status = out->body != NULL ? status : 500;
     json_decref(obj);
 }

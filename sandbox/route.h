@@ -12,6 +12,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <jansson.h>
+
 #include "inn.h"
 #include "sign.h"
 #include "world.h"
@@ -56,6 +58,10 @@ void route_handle(const struct route *r, const struct route_in *in,
 
 /* The reply to a body over ROUTE_BODY_MAX sent to path. */
 void route_too_large(const char *path, struct route_out *out);
+
+/* Sets out's body to obj as compact JSON (obj is stolen; NULL, or no
+ * memory to write it, gives an empty 500) and its status. */
+void route_reply(struct route_out *out, unsigned status, json_t *obj);
 
 void route_out_free(struct route_out *out);
 

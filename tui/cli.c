@@ -533,7 +533,7 @@ static json_t *cli_json(const struct cli_result *r)
 static int cli_write_json(FILE *out, const struct cli_result *r)
 {
     json_t *obj = cli_json(r);
-    char *text = obj != NULL ? json_dumps(obj, JSON_COMPACT) : NULL;
+    char *text = api_dump(obj, NULL);
     int rc = text != NULL && fprintf(out, "%s\n", text) > 0 ? 0 : -1;
 
     free(text);
