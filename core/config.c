@@ -46,6 +46,7 @@
 #include "err.h"
 
 #include <ctype.h>
+#include <curl/curl.h>
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -199,60 +200,55 @@ static int config_has_ctrl(const char *s)
     return 0;
 }
 
-/* What follows "http://" or "https://", or NULL for any other scheme. */
-static const char *config_after_scheme(const char *url, int *https)
+/* The URL's host as libcurl reads it, which is the host libcurl will
+ * connect to (a bracketed IPv6 address keeps its brackets). 0, or
+ * CONFIG_URL_BAD when it is no http:// or https:// URL with a host, or
+ * CONFIG_URL_NOMEM. */
+#define CONFIG_URL_BAD (-1)
+#define CONFIG_URL_NOMEM (-2)
+
+static int config_url_host(const char *url, char *host, size_t len)
 {
-    *https = strncmp(url, "https://", 8) == 0;
-    if (*https)
-        return url + 8;
-    if (strncmp(url, "http://", 7) == 0)
-        return url + 7;
-    return NULL;
+    CURLU *u = curl_url();
+    char *scheme = NULL, *h = NULL;
+    CURLUcode uc = CURLUE_OUT_OF_MEMORY;
+    int rc = CONFIG_URL_BAD;
+
+    if (u != NULL)
+        uc = curl_url_set(u, CURLUPART_URL, url, 0);
+    if (uc == CURLUE_OK)
+        uc = curl_url_get(u, CURLUPART_SCHEME, &scheme, 0);
+    if (uc == CURLUE_OK)
+        uc = curl_url_get(u, CURLUPART_HOST, &h, 0);
+
+    if (uc == CURLUE_OUT_OF_MEMORY) {
+        rc = CONFIG_URL_NOMEM;
+    } else if (uc == CURLUE_OK &&
+               (strcmp(scheme, "https") == 0 || strcmp(scheme, "http") == 0) &&
+               h[0] != '\0' && strcmp(h, "[]") != 0) {
+        snprintf(host, len, "%s", h);
+        rc = 0;
+    }
+
+    curl_free(scheme);
+    curl_free(h);
+    curl_url_cleanup(u);
+    return rc;
 }
 
-/* Copies the URL's host, port and user part left out, into host. A
- * bracketed IPv6 address keeps its brackets. */
-static void config_url_host(const char *url, char *host, size_t len)
+static int config_has_scheme(const char *url)
 {
-    int https;
-    const char *a = config_after_scheme(url, &https);
-    size_t n;
-
-    host[0] = '\0';
-    if (a == NULL)
-        return;
-
-    n = strcspn(a, "/?#");
-    for (size_t i = n; i > 0; i--) {
-        if (a[i - 1] == '@') {
-            n -= i;
-            a += i;
-            break;
-        }
-    }
-
-    if (a[0] == '[') {
-        const char *close = memchr(a, ']', n);
-
-        if (close != NULL)
-            n = (size_t)(close - a) + 1;
-    } else {
-        const char *colon = memchr(a, ':', n);
-
-        if (colon != NULL)
-            n = (size_t)(colon - a);
-    }
-    snprintf(host, len, "%.*s", (int)n, a);
+    return strncmp(url, "https://", 8) == 0 || strncmp(url, "http://", 7) == 0;
 }
 
 static int config_set_url(char *dst, const char *name, const char *value,
                           int drop_slash, char *err, size_t errlen)
 {
     char host[CONFIG_STR];
-    int https;
     size_t n;
+    int rc;
 
-    if (config_after_scheme(value, &https) == NULL) {
+    if (!config_has_scheme(value)) {
         err_set(err, errlen, "%s: must start with http:// or https://", name);
         return -1;
     }
@@ -260,9 +256,11 @@ static int config_set_url(char *dst, const char *name, const char *value,
         err_set(err, errlen, "%s: a URL cannot contain spaces or '\\'", name);
         return -1;
     }
-    config_url_host(value, host, sizeof(host));
-    if (host[0] == '\0' || strcmp(host, "[]") == 0) {
-        err_set(err, errlen, "%s: the URL names no host", name);
+    rc = config_url_host(value, host, sizeof(host));
+    if (rc != 0) {
+        err_set(err, errlen, "%s: %s", name,
+                rc == CONFIG_URL_NOMEM ? "out of memory"
+                                       : "the URL names no host");
         return -1;
     }
 
@@ -640,11 +638,14 @@ int config_load_file(struct config *c, const char *path, int required,
     return rc;
 }
 
+/* 1 for a loopback host, 0 for any other, CONFIG_URL_NOMEM. */
 static int config_is_loopback(const char *url)
 {
     char host[CONFIG_STR];
+    int rc = config_url_host(url, host, sizeof(host));
 
-    config_url_host(url, host, sizeof(host));
+    if (rc != 0)
+        return rc == CONFIG_URL_NOMEM ? rc : 0;
     return strcasecmp(host, "localhost") == 0 ||
            strcmp(host, "127.0.0.1") == 0 || strcmp(host, "[::1]") == 0;
 }
@@ -689,12 +690,19 @@ int config_validate(const struct config *c, char *err, size_t errlen)
     }
     /* Signed requests never travel in clear beyond this machine, in
      * sandbox mode too, so a config file cannot point them elsewhere. */
-    if (strncmp(c->base_url, "https://", 8) != 0 &&
-        !config_is_loopback(c->base_url)) {
-        err_set(err, errlen,
-                "base_url must use https:// (plain http:// only to "
-                "localhost, 127.0.0.1 or [::1])");
-        return -1;
+    if (strncmp(c->base_url, "https://", 8) != 0) {
+        int loopback = config_is_loopback(c->base_url);
+
+        if (loopback == CONFIG_URL_NOMEM) {
+            err_set(err, errlen, "base_url: out of memory");
+            return -1;
+        }
+        if (!loopback) {
+            err_set(err, errlen,
+                    "base_url must use https:// (plain http:// only to "
+                    "localhost, 127.0.0.1 or [::1])");
+            return -1;
+        }
     }
     if (c->sandbox)
         return 0;

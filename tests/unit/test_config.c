@@ -187,7 +187,9 @@ static void test_set_urls(void **state)
     refused(f, "base_url", "demo.bank131.ru", "base_url: must start with");
     refused(f, "base_url", "ftp://demo.bank131.ru", "http:// or https://");
     refused(f, "base_url", "https://", "no host");
-    refused(f, "base_url", "https:///api", "no host");
+    refused(f, "base_url", "https://:443/api", "no host");
+    refused(f, "base_url", "https://user@/api", "no host");
+    refused(f, "base_url", "http://[]/", "no host");
     refused(f, "base_url", "https://demo bank", "spaces");
     refused(f, "mytax_url", "lknpd.nalog.ru", "mytax_url: must start with");
     refused(f, "mytax_url", "", "must start with");
