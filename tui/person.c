@@ -187,7 +187,7 @@ void person_draw_result(const struct flow_view *v, struct text_box *b)
     attrset(A_BOLD);
     text_line(b, _("The customer's data and the tax service's records"));
     attrset(A_NORMAL);
-    text_line(b, v->inn_masked);
+    text_para(b, 0, _("Checked for INN %s"), v->inn_masked);
     text_gap(b);
     if (v->fault != API_FAULT_NONE) {
         person_draw_fault(v, b);

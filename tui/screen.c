@@ -18,6 +18,10 @@
 #define SCREEN_ESC 27
 #define SCREEN_FRAME_MS 100
 #define SCREEN_IDLE_MS (-1)
+#define SCREEN_MEASURE_ROWS 10000 /* a dry box's height: never full */
+#define SCREEN_CONSENT_MIN_W 30   /* narrower, the text is unreadable */
+#define SCREEN_CONSENT_W 78       /* the width asked for below that */
+#define SCREEN_CHROME_H 4         /* header, blank row, error line, footer */
 
 typedef void screen_draw_fn(const struct screen *s, const struct flow_view *v,
                             int64_t now_ms, struct text_box *b);
@@ -68,6 +72,18 @@ screen_linef(struct text_box *b, const char *fmt, ...)
     va_end(ap);
 
     text_line(b, buf);
+}
+
+/* The region between the header and the error line. */
+static struct text_box screen_body(void)
+{
+    struct text_box b = {LINES > 16 ? 2 : 1, 1, COLS - 2, LINES - 2, 0};
+
+    if (COLS < 3) {
+        b.x = 0;
+        b.w = COLS;
+    }
+    return b;
 }
 
 static void screen_title(struct text_box *b, int attr, const char *text)
@@ -268,13 +284,11 @@ static enum screen_action screen_key_already(struct screen *s, int key)
 
 /* CONSENT: what Bank 131 asks to do, the terms, and the one key that
  * files the request. */
-static void screen_draw_consent(const struct screen *s,
-                                const struct flow_view *v, int64_t now_ms,
+static void screen_consent_text(const struct screen *s, const char *inn_masked,
                                 struct text_box *b)
 {
-    (void)now_ms;
     screen_title(b, A_BOLD, _("Self-employed, not linked to Bank 131"));
-    screen_inn(b, v);
+    screen_linef(b, _("INN: %s"), inn_masked);
     text_gap(b);
 
     text_para(b, 0, "%s",
@@ -298,10 +312,54 @@ static void screen_draw_consent(const struct screen *s,
     attrset(A_NORMAL);
 }
 
+/* Rows the consent text takes at width w, measured by the code that
+ * draws it. */
+static int screen_consent_rows(const struct screen *s, int w)
+{
+    struct text_box dry = {0, 0, w, SCREEN_MEASURE_ROWS, 1};
+
+    screen_consent_text(s, "", &dry);
+    return dry.y;
+}
+
+/* The customer agrees to what they could read: with any permission or
+ * the terms cut off, Y does nothing until the window is larger. */
+static int screen_consent_fits(const struct screen *s)
+{
+    struct text_box b = screen_body();
+
+    return b.w >= SCREEN_CONSENT_MIN_W &&
+           screen_consent_rows(s, b.w) <= text_left(&b);
+}
+
+static void screen_draw_consent(const struct screen *s,
+                                const struct flow_view *v, int64_t now_ms,
+                                struct text_box *b)
+{
+    int w = b->w >= SCREEN_CONSENT_MIN_W ? b->w : SCREEN_CONSENT_W;
+    int need_h = screen_consent_rows(s, w) + SCREEN_CHROME_H;
+
+    (void)now_ms;
+    if (screen_consent_fits(s)) {
+        screen_consent_text(s, v->inn_masked, b);
+        return;
+    }
+
+    attrset(term_attr(TERM_PAIR_ALERT));
+    text_para(b, 0,
+              _("Enlarge the window to %d×%d to show the permissions and "
+                "the terms in full; the customer can agree only to what "
+                "they can read."),
+              w + 2, need_h);
+    attrset(A_NORMAL);
+    text_gap(b);
+    screen_title(b, A_BOLD, _("Self-employed, not linked to Bank 131"));
+    screen_inn(b, v);
+}
+
 static enum screen_action screen_key_consent(struct screen *s, int key)
 {
-    (void)s;
-    if (key == 'y' || key == 'Y')
+    if ((key == 'y' || key == 'Y') && screen_consent_fits(s))
         return SCREEN_AGREE;
     if (key == 'n' || key == 'N' || key == SCREEN_ESC)
         return SCREEN_RESET;
@@ -453,7 +511,7 @@ static const struct screen_kind screen_kinds[] = {
                       N_("Y customer agrees   N/Esc next customer")},
     [FLOW_FILING] = {screen_draw_filing, screen_key_none, N_("Please wait")},
     [FLOW_WAITING] = {waiting_draw, screen_key_waiting,
-                      N_("R/F5 check now   M QR mode   Esc next customer")},
+                      N_("R/F5 refresh   M QR mode   Esc next customer")},
     [FLOW_DECLINED] = {screen_draw_declined, screen_key_declined,
                        N_("N new request   Esc next customer")},
     [FLOW_LINKED] = {screen_draw_linked, screen_key_linked,
@@ -469,6 +527,10 @@ static const struct screen_kind screen_kinds[] = {
 
 static const struct screen_kind screen_form_kind = {
     NULL, NULL, N_("Enter check   Tab next field   Esc back")};
+
+/* Consent in a window too small for its text: no Y in the footer. */
+static const struct screen_kind screen_consent_small_kind = {
+    screen_draw_consent, screen_key_consent, N_("N/Esc next customer")};
 
 static int screen_form_open(const struct screen *s, const struct flow_view *v)
 {
@@ -627,6 +689,21 @@ int screen_set_error(struct screen *s, const char *text)
     return 1;
 }
 
+/* A title cut to room columns ends in "…", so a cut word (a bank's name
+ * among them) never reads as a whole one. */
+static void screen_put_cut(int y, int x, int room, const char *s)
+{
+    int n;
+
+    if (text_width(s) <= room) {
+        text_put(y, x, room, s);
+        return;
+    }
+    n = text_put(y, x, room - 1, s);
+    if (room > 1)
+        text_put(y, x + n, 1, "…");
+}
+
 /* HEADER: the program's purpose, then at the right edge the language
  * (EN or RU) and SANDBOX. The title is cut before the marks, so the marks
  * stay whole however narrow the window is. */
@@ -638,7 +715,8 @@ static void screen_header(const struct screen *s)
 
     attrset(A_REVERSE);
     mvhline(0, 0, ' ' | A_REVERSE, COLS);
-    text_put(0, 1, lang_x - 2, _("npdlink — Bank 131 self-employed linking"));
+    screen_put_cut(0, 1, lang_x - 2,
+                   _("npdlink — Bank 131 self-employed linking"));
     text_put(0, lang_x < 0 ? 0 : lang_x, COLS, lang_code());
 
     if (s->sandbox) {
@@ -657,9 +735,16 @@ static void screen_footer(const struct screen *s, const struct screen_kind *k)
     }
 
     if (LINES >= 2) {
+        /* TRANSLATORS: the key that switches to the other language, named
+         * in that language, so a reader of either one can find it. */
+        const char *other = _("F2 русский");
+        int keys_w, other_w = text_width(other);
+
         attrset(A_REVERSE);
         mvhline(LINES - 1, 0, ' ' | A_REVERSE, COLS);
-        text_put(LINES - 1, 1, COLS - 1, _(k->keys));
+        keys_w = text_put(LINES - 1, 1, COLS - 1, _(k->keys));
+        if (1 + keys_w + 3 + other_w + 1 <= COLS)
+            text_put(LINES - 1, COLS - 1 - other_w, other_w, other);
     }
     attrset(A_NORMAL);
 }
@@ -668,12 +753,7 @@ void screen_draw(const struct screen *s, const struct flow_view *v,
                  int64_t now_ms)
 {
     const struct screen_kind *k = screen_kind_of(v->state);
-    struct text_box body = {LINES > 16 ? 2 : 1, 1, COLS - 2, LINES - 2, 0};
-
-    if (COLS < 3) {
-        body.x = 0;
-        body.w = COLS;
-    }
+    struct text_box body = screen_body();
 
     erase();
     screen_header(s);
@@ -681,6 +761,8 @@ void screen_draw(const struct screen *s, const struct flow_view *v,
         k = &screen_form_kind;
         person_draw_form(&s->form, &body);
     } else {
+        if (v->state == FLOW_CONSENT && !screen_consent_fits(s))
+            k = &screen_consent_small_kind;
         k->draw(s, v, now_ms, &body);
     }
     attrset(A_NORMAL);

@@ -37,6 +37,8 @@ start_shell
 run_npdlink
 expect_header EN
 refute "$INN_TITLE_RU"
+screen | tail -n 1 | grep -q 'F2 русский *$' ||
+    fail "the footer does not name F2 in Russian"
 
 # INN SCREEN: `l` switches, and so does an INN verdict from core.
 send l
@@ -44,6 +46,9 @@ expect_soon "$INN_TITLE_RU"
 expect_header RU
 expect "ПЕСОЧНИЦА" 1
 refute "$INN_TITLE"
+screen | tail -n 1 | grep -q 'F2 English *$' ||
+    fail "the footer does not name F2 in English"
+note "the footer names F2 in the other language"
 submit_inn 500000000341
 expect "12-я цифра не сходится с первыми одиннадцатью" 5
 send Escape

@@ -33,12 +33,18 @@ for cols in 50 41 30 20; do
     *) fail "at $cols columns the header ends in something else: $head" ;;
     esac
     shown=$(printf '%s\n' "${head%EN  SANDBOX}" | sed 's/^ *//; s/ *$//')
+    [ "$shown" = "$TITLE" ] && fail "at $cols columns the title is whole"
+    case "$shown" in
+    *…) ;;
+    '') ;;
+    *) fail "at $cols columns the cut title does not end in …: $shown" ;;
+    esac
     case "$TITLE" in
-    "$shown"*) ;;
+    "${shown%…}"*) ;;
     *) fail "at $cols columns the title is not cut cleanly: $shown" ;;
     esac
 done
-note "narrow windows: title cut before the EN and SANDBOX marks"
+note "narrow windows: title cut with … before the EN and SANDBOX marks"
 
 # LARGE AGAIN: the code comes back and still decodes.
 tm resize-window -t "$T_PANE" -x "$T_COLS" -y "$T_ROWS"
