@@ -271,6 +271,23 @@ static int main_config(struct config *cfg, const struct main_args *a, char *err,
     return 0;
 }
 
+/* What an empty or overridden value stands for once npdlink runs, said
+ * in comments so that the printed settings still read as a file. */
+static void main_print_defaults(const struct config *cfg)
+{
+    if (cfg->audit_file[0] == '\0')
+        puts("# audit_file is empty: the audit trail goes to audit.jsonl "
+             "in\n#   $XDG_STATE_HOME/npdlink, or ~/.local/state/npdlink");
+    if (cfg->ledger_file[0] == '\0' && !cfg->sandbox)
+        puts("# ledger_file is empty: check times are shared through "
+             "checks.db in\n#   $XDG_STATE_HOME/npdlink, or "
+             "~/.local/state/npdlink");
+    if (cfg->sandbox)
+        puts("# sandbox is on: npdlink starts the sandbox on a loopback port "
+             "and\n#   uses it, with a key pair of its own, in place of "
+             "base_url,\n#   project_id and key_file");
+}
+
 /* --print-config: the settings every layer gave, without starting the
  * sandbox or the terminal. */
 static int main_print_config(const struct main_args *a)
@@ -287,13 +304,15 @@ static int main_print_config(const struct main_args *a)
     }
 
     text = config_dump(&cfg);
-    config_free(&cfg);
     if (text == NULL) {
+        config_free(&cfg);
         fprintf(stderr, "%s", _("npdlink: out of memory\n"));
         return MAIN_EXIT_FAIL;
     }
     fputs(text, stdout);
     free(text);
+    main_print_defaults(&cfg);
+    config_free(&cfg);
     return fflush(stdout) == 0 ? 0 : MAIN_EXIT_FAIL;
 }
 

@@ -94,6 +94,20 @@ want=$(grep -c '^    {"[a-z_.]*", CONFIG_' "$ROOT/core/config.c")
     fail "not $want keys: $(cat "$OUT")"
 note "--print-config: flag > env > --config > user file > defaults"
 
+# What empty settings and the sandbox stand for is said in comments, and
+# the output still holds each key once.
+npd --print-config --sandbox
+[ "$rc" -eq 0 ] || fail "--print-config --sandbox exited $rc"
+has_line 'audit_file ='
+grep -q '^# audit_file is empty: the audit trail goes to audit.jsonl' \
+    "$OUT" || fail "no word on the default audit file: $(cat "$OUT")"
+grep -q '^# sandbox is on: ' "$OUT" || fail "no word on the sandbox"
+grep -q '^# ledger_file is empty' "$OUT" &&
+    fail "a ledger is named for a sandbox run, which shares none"
+[ "$(grep -c ' = \| =$' "$OUT")" -eq "$want" ] ||
+    fail "not $want keys with --sandbox: $(cat "$OUT")"
+note "--print-config --sandbox: the defaults behind empty values said"
+
 # Settings errors: exit 2 and a reason before curses writes anything.
 T_ENV=
 printf 'project_id = p\ncolour = blue\n' >"$T_DIR/bad.conf"
