@@ -426,6 +426,7 @@ static int cli_signals(void)
             return -1;
 
     signal(SIGPIPE, SIG_IGN);
+    signal(SIGXFSZ, SIG_IGN); /* a write past the limit fails with EFBIG */
     return 0;
 }
 

@@ -437,7 +437,9 @@ static enum main_end main_quit_key(struct main_loop *l, int key, int quit)
 }
 
 /* KEYS: every key waiting; each becomes an action on the flow. A
- * terminal that keeps saying "readable" but yields no key has closed. */
+ * terminal that keeps saying "readable" but holds no byte has closed;
+ * bytes that make no key (a character set npdlink cannot decode) are
+ * input all the same. */
 static enum main_end main_keys(struct main_loop *l, short revents,
                                int64_t now_ms)
 {
@@ -448,12 +450,16 @@ static enum main_end main_keys(struct main_loop *l, short revents,
     if (!(revents & POLLIN))
         return MAIN_GO_ON;
 
+    got = term_has_input();
     while ((key = term_key()) != TERM_NO_KEY) {
         int asked = l->k.asking;
-        enum screen_action a =
-            asked ? SCREEN_NONE : screen_key(l->s, flow_view(l->f), key);
+        enum screen_action a = SCREEN_NONE;
 
         got = 1;
+        if (key == TERM_SKIPPED)
+            continue;
+        if (!asked)
+            a = screen_key(l->s, flow_view(l->f), key);
         kiosk_touch(&l->k, key, now_ms);
         if ((asked || a == SCREEN_QUIT) &&
             main_quit_key(l, key, a == SCREEN_QUIT) == MAIN_QUIT)

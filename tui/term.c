@@ -35,7 +35,11 @@ static volatile sig_atomic_t term_saved_ok;
 static char term_undo[256];
 static volatile sig_atomic_t term_undo_len;
 
-static const int term_ending[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGWINCH};
+/* Every signal whose default would end the process without giving the
+ * terminal back ends the loop instead, the timers and user signals too. */
+static const int term_ending[] = {SIGINT,    SIGTERM, SIGHUP,  SIGQUIT,
+                                  SIGWINCH,  SIGUSR1, SIGUSR2, SIGALRM,
+                                  SIGVTALRM, SIGPROF, SIGXCPU};
 static const int term_fatal[] = {SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGABRT};
 
 void term_locale(void)
@@ -134,6 +138,9 @@ static int term_signals(char *err, size_t errlen)
     for (i = 0; i < sizeof(term_fatal) / sizeof(term_fatal[0]); i++)
         term_catch(term_fatal[i], term_on_crash, SA_RESETHAND | SA_NODEFER);
     term_catch(SIGPIPE, SIG_IGN, 0);
+    /* Past a file size limit, write() then fails with EFBIG, which the
+     * audit trail reports on screen like a full disk. */
+    term_catch(SIGXFSZ, SIG_IGN, 0);
     return 0;
 }
 
@@ -328,6 +335,13 @@ void term_resize(void)
         resizeterm(ws.ws_row, ws.ws_col);
 }
 
+int term_has_input(void)
+{
+    int n = 0;
+
+    return ioctl(STDIN_FILENO, FIONREAD, &n) == 0 && n > 0;
+}
+
 int term_key(void)
 {
     wint_t wc;
@@ -338,11 +352,12 @@ int term_key(void)
 
     /* A character that shares its number with a curses key code cannot
      * be told apart from that key downstream, so it is skipped. */
-    while ((rc = get_wch(&wc)) != ERR) {
-        if (rc == KEY_CODE_YES || wc < KEY_MIN || wc > KEY_MAX)
-            return (int)wc;
-    }
-    return TERM_NO_KEY;
+    rc = get_wch(&wc);
+    if (rc == ERR)
+        return TERM_NO_KEY;
+    if (rc == KEY_CODE_YES || wc < KEY_MIN || wc > KEY_MAX)
+        return (int)wc;
+    return TERM_SKIPPED;
 }
 
 int term_layout_key(int key)

@@ -22,7 +22,7 @@ enum term_pair {
 };
 
 /* Bits returned by term_take_signals(). */
-#define TERM_SIG_QUIT 1u   /* SIGINT or SIGTERM */
+#define TERM_SIG_QUIT 1u   /* any other ending signal (SIGINT, SIGTERM...) */
 #define TERM_SIG_HANGUP 2u /* SIGHUP: the terminal is gone */
 #define TERM_SIG_RESIZE 4u /* SIGWINCH */
 
@@ -59,11 +59,19 @@ unsigned term_take_signals(int *signo);
 void term_resize(void);
 
 #define TERM_NO_KEY (-1)
+#define TERM_SKIPPED (-2)
 
 /* The next key, or TERM_NO_KEY when none is waiting: a curses key code,
  * or a character as its wide character value (so a Cyrillic letter is
- * one key, not its UTF-8 bytes one at a time). */
+ * one key, not its UTF-8 bytes one at a time). TERM_SKIPPED when input
+ * came but held no key npdlink can use (bytes the locale cannot decode,
+ * characters that share a curses key code): the terminal is alive. */
 int term_key(void);
+
+/* 1 when the terminal holds bytes not yet read: input that is there,
+ * whether or not it decodes to a key. A terminal that polls readable
+ * with nothing to read has reached its end. */
+int term_has_input(void);
 
 /* The Latin key at the same place as a Russian layout letter, for the
  * letter commands (y, n, d, r, m, q, l in either case); any other key

@@ -116,3 +116,22 @@ read_last_status
 expect "npdlink: audit trail not written" 2
 expect_sane_tty
 note "a lost session_end: said after the screen, exit status $last_status"
+
+# A file size limit reached: the write fails with EFBIG and is reported
+# like any other, instead of SIGXFSZ killing npdlink in curses' modes.
+head -c 10240 /dev/zero | tr '\0' x >"$T_DIR/full.jsonl"
+type_text "(ulimit -f 10; exec '$NPDLINK' --sandbox \
+--audit-file '$T_DIR/full.jsonl')"
+send Enter
+expect_inn_screen 15
+submit_inn 500000000100
+expect "audit trail not written: audit file" 40
+expect "File too large" 1
+send Escape
+expect_inn_screen 5
+send q
+expect_prompt 5
+read_last_status
+[ "$last_status" -ne 153 ] || fail "killed by SIGXFSZ"
+expect_sane_tty
+note "file size limit: File too large on screen, exit status $last_status"

@@ -1,5 +1,7 @@
 #!/bin/sh
-# SIGTERM, SIGINT and SIGHUP end npdlink on three different screens; each
+# SIGTERM, SIGINT and SIGHUP end npdlink on three different screens, and
+# SIGUSR1 and SIGALRM (whose default would end it with the terminal still
+# in curses' modes) on two more; each
 # time the shell gets its prompt back with echo and canonical input on,
 # the exit status tells the signal, and neither npdlink nor its sandbox
 # is left running.
@@ -47,3 +49,12 @@ signal_npdlink INT 130 C-c
 run_npdlink
 reach_waiting
 signal_npdlink HUP 129
+
+# USR1 on the INN screen and ALRM on the consent screen: no signal that
+# ends npdlink leaves the terminal as curses had it.
+run_npdlink
+signal_npdlink USR1 138
+run_npdlink
+submit_inn 500000000734
+expect "Press Y if the customer agrees." 15
+signal_npdlink ALRM 142
