@@ -203,6 +203,10 @@ static int net_xfer_setup(struct net *n, struct net_xfer *x, const char *url,
         curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, n->connect_timeout_ms);
     bad |= curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, n->total_timeout_ms);
     bad |= curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
+    /* A name lookup that hangs must not hold up a timeout or a cancel:
+     * libcurl would otherwise wait for its resolver thread to return,
+     * with the screen frozen for as long as the DNS server stays silent. */
+    bad |= curl_easy_setopt(e, CURLOPT_QUICK_EXIT, 1L);
     bad |= curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, 0L);
     bad |= curl_easy_setopt(e, CURLOPT_MAXFILESIZE_LARGE,
                             (curl_off_t)NET_BODY_MAX);
