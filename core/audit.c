@@ -104,20 +104,23 @@ static void audit_now(char *out, size_t len)
 
 /* jansson takes only valid UTF-8; other bytes become '?' rather than
  * losing the whole event. */
+/* Every value goes out with its INN-like digit runs masked, whoever
+ * built it: an id or a code from the bank may be made of the INN. */
 static json_t *audit_string(const char *s)
 {
-    json_t *j = json_string(s);
-    char *copy;
+    char *copy = strdup(s);
+    json_t *j;
 
-    if (j != NULL || s == NULL)
-        return j;
-    copy = strdup(s);
     if (copy == NULL)
         return NULL;
-    for (char *p = copy; *p != '\0'; p++)
-        if ((unsigned char)*p >= 0x80)
-            *p = '?';
+    inn_mask_runs(copy);
     j = json_string(copy);
+    if (j == NULL) {
+        for (char *p = copy; *p != '\0'; p++)
+            if ((unsigned char)*p >= 0x80)
+                *p = '?';
+        j = json_string(copy);
+    }
     free(copy);
     return j;
 }

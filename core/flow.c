@@ -267,8 +267,10 @@ static void flow_mask_run(char *run, size_t n)
 }
 
 /* The bank's text may echo what it was sent: the INN, wherever it stands,
- * and any other run of 10 to 12 digits (an INN of a company, or one the
- * bank reformatted) is shown masked, since the text reaches files. */
+ * and any other run of 10 to 12 digits (an INN of a company, or an id
+ * made of one) is shown masked, since the text reaches files. So is any
+ * run of four or more digits found in the INN: the INN split in groups
+ * ("7712 3456 7890"), or its start where the text was cut. */
 static void flow_mask_text(const struct flow *f, char *s)
 {
     size_t len = strlen(f->inn);
@@ -276,14 +278,15 @@ static void flow_mask_text(const struct flow *f, char *s)
 
     for (at = len ? strstr(s, f->inn) : NULL; at; at = strstr(at, f->inn))
         flow_mask_run(at, len);
+    inn_mask_runs(s);
 
     for (size_t i = 0, run = 0;; i++) {
         if (s[i] >= '0' && s[i] <= '9') {
             run++;
             continue;
         }
-        if (run >= 10 && run <= 12)
-            flow_mask_run(s + i - run, run);
+        if (run >= 4 && len > 0 && memmem(f->inn, len, s + i - run, run))
+            memset(s + i - run, '*', run);
         run = 0;
         if (!s[i])
             break;
@@ -300,6 +303,7 @@ static void flow_copy_fault(struct flow *f, enum api_call call,
     v->http_status = r->http_status;
     memset(v->code, 0, sizeof(v->code));
     snprintf(v->code, sizeof(v->code), "%s", r->code);
+    flow_mask_text(f, v->code);
     memset(v->detail, 0, sizeof(v->detail));
     snprintf(v->detail, sizeof(v->detail), "%s", r->description);
     flow_mask_text(f, v->detail);

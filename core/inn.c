@@ -111,6 +111,23 @@ void inn_mask(const char *inn, char out[INN_LEN + 1])
     }
 }
 
+void inn_mask_runs(char *s)
+{
+    size_t run = 0;
+
+    for (size_t i = 0;; i++) {
+        if (s[i] >= '0' && s[i] <= '9') {
+            run++;
+            continue;
+        }
+        for (size_t k = 2; run >= 10 && run <= 12 && k + 2 < run; k++)
+            s[i - run + k] = '*';
+        run = 0;
+        if (s[i] == '\0')
+            return;
+    }
+}
+
 void inn_wipe(void *buf, size_t n)
 {
     if (buf != NULL)

@@ -229,6 +229,33 @@ static void test_clear_inn_never_written(void **state)
     free(text);
 }
 
+/* Values built from what the bank sent (an id, a code) may hold the INN;
+ * they are written with it masked, and the other values as given. */
+static void test_inn_in_values_masked(void **state)
+{
+    struct fixture *f = *state;
+    struct audit *a = open_ok(f, f->file);
+    const char *kv[] = {"request_id", "req-500000000340",
+                        "code",       "bad_inn_500000000340",
+                        "latency_ms", "1234",
+                        NULL};
+    char *text;
+    json_t *j;
+
+    assert_int_equal(audit_event(a, "api_call", "50********40", kv, NULL, 0),
+                     0);
+    audit_close(a);
+
+    text = slurp(f->file);
+    assert_null(strstr(text, "500000000340"));
+    j = line_json(text, 0);
+    assert_string_equal(str_of(j, "request_id"), "req-50********40");
+    assert_string_equal(str_of(j, "code"), "bad_inn_50********40");
+    assert_string_equal(str_of(j, "latency_ms"), "1234");
+    json_decref(j);
+    free(text);
+}
+
 static void test_appends_and_mode(void **state)
 {
     struct fixture *f = *state;
@@ -342,6 +369,7 @@ int main(void)
         T(test_timestamp_and_agent),
         T(test_ssh_client),
         T(test_clear_inn_never_written),
+        T(test_inn_in_values_masked),
         T(test_appends_and_mode),
         T(test_dev_full_fails),
         T(test_no_path_records_nothing),

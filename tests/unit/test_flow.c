@@ -844,6 +844,24 @@ static void test_fault_text_masks_inn(void **state)
     assert_null(strstr(v->detail, INN_LINKABLE));
 }
 
+/* Parts of the INN are masked too: the INN in groups of four, and its
+ * start where the bank's text was cut off; the code is masked as well.
+ * Short numbers and numbers not found in the INN stay. */
+static void test_fault_text_masks_inn_parts(void **state)
+{
+    struct rig *r = *state;
+    const struct flow_view *v = flow_view(r->f);
+
+    flow_submit_inn(r->f, INN_LINKABLE, 0);
+    rig_expect(r, API_CHECK);
+    answer_fault(r, API_FAULT_BANK, 500, "bad_inn_" INN_LINKABLE,
+                 "ИНН 5000 0000 0340 at 12:30, code 4711, cut 50000000");
+
+    assert_string_equal(v->detail, "ИНН **** **** **** at 12:30, code 4711, "
+                                   "cut ********");
+    assert_string_equal(v->code, "bad_inn_50********40");
+}
+
 static void test_one_link_per_consent(void **state)
 {
     struct rig *r = *state;
@@ -1509,6 +1527,7 @@ int main(void)
         T(test_check_out_blocks_same_inn),
         T(test_stale_check_reply_counts_for_gap),
         T(test_fault_text_masks_inn),
+        T(test_fault_text_masks_inn_parts),
         T(test_one_link_per_consent),
         T(test_idempotency_key_on_link_only),
         T(test_declined_then_retry_asks_consent),

@@ -169,6 +169,22 @@ static void test_mask_odd_input(void **state)
     assert_string_equal(out, "************");
 }
 
+/* Runs of 10 to 12 digits are masked wherever they stand; shorter and
+ * longer ones, and the text around them, are left as they are. */
+static void test_mask_runs(void **state)
+{
+    char s[] = "req-500000000340, 7707083893x, +79990000000, "
+               "40702810000000000001, 123456789, 010000000102";
+    char empty[] = "";
+
+    (void)state;
+    inn_mask_runs(s);
+    assert_string_equal(s, "req-50********40, 77******93x, +79*******00, "
+                           "40702810000000000001, 123456789, 01********02");
+    inn_mask_runs(empty);
+    assert_string_equal(empty, "");
+}
+
 static void test_wipe(void **state)
 {
     char buf[INN_LEN + 1] = "500000000340";
@@ -197,6 +213,7 @@ int main(void)
         cmocka_unit_test(test_verdict_texts),
         cmocka_unit_test(test_mask),
         cmocka_unit_test(test_mask_odd_input),
+        cmocka_unit_test(test_mask_runs),
         cmocka_unit_test(test_wipe),
     };
 
