@@ -301,6 +301,9 @@ static int cli_read_inn(char out[CLI_LINE])
     int tty = isatty(STDIN_FILENO);
     int ok = 1;
 
+    /* Unbuffered, so the INN is only ever in the buffer wiped below and
+     * not also in stdio's own, which is freed without being wiped. */
+    setvbuf(stdin, NULL, _IONBF, 0);
     if (tty)
         fputs("INN: ", stderr);
     len = getline(&line, &cap, stdin);

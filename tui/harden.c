@@ -1,10 +1,11 @@
 /*
- * harden: no core dumps, not dumpable.
+ * harden: no core dumps, not dumpable, no TLS key log.
  */
 #include "harden.h"
 
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
@@ -26,5 +27,9 @@ int harden_process(char *err, size_t errlen)
                  strerror(errno));
         return -1;
     }
+
+    /* libcurl would write every TLS session key to this file, and with
+     * them a capture of the traffic shows the INNs it carried. */
+    unsetenv("SSLKEYLOGFILE");
     return 0;
 }

@@ -2,8 +2,11 @@
 # While a customer waits on the QR screen: npdlink may write no core file
 # (its limit is 0, and the sandbox it started inherits that), and the
 # customer's INN is in neither the environment nor the command line of
-# npdlink or its sandbox.
+# npdlink or its sandbox, and an SSLKEYLOGFILE set for npdlink is gone
+# from its environment before anything starts (the sandbox, which
+# inherits it, shows that).
 . "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/robust.sh"
 
 INN=500000000340
 
@@ -25,7 +28,7 @@ no_inn()
     done
 }
 
-start_shell
+start_shell_env SSLKEYLOGFILE="$T_DIR/tls-keys.log"
 run_npdlink
 reach_waiting
 
@@ -43,6 +46,11 @@ note "core file size 0 for npdlink and its sandbox"
 no_inn "$pid" npdlink
 no_inn "$sandbox" npdlink-sandbox
 note "the INN is in no environment or command line"
+
+tr '\0' '\n' <"/proc/$sandbox/environ" | grep -q '^SSLKEYLOGFILE=' &&
+    fail "SSLKEYLOGFILE reached the sandbox's environment"
+[ ! -e "$T_DIR/tls-keys.log" ] || fail "a TLS key log was written"
+note "SSLKEYLOGFILE dropped before the sandbox started"
 
 send Escape
 expect_inn_screen 5
