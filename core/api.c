@@ -502,9 +502,15 @@ static int api_copy_id(const json_t *obj, const char *key, char *dst,
     return 0;
 }
 
+/* Only a check and the questions about a request may still be pending:
+ * a token, a link request or a data check either answers or fails. */
 static void api_parse_pending(enum api_call call, const json_t *root,
                               struct api_reply *out)
 {
+    if (call == API_TOKEN || call == API_LINK || call == API_PERSONAL_INFO) {
+        api_unexpected(out, "pending, where an answer was due");
+        return;
+    }
     if (call == API_CHECK && !api_is_absent(root, "request_id")) {
         if (api_copy_id(root, "request_id", out->request_id,
                         sizeof(out->request_id)) != 0) {
