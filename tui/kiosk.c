@@ -47,11 +47,11 @@ int kiosk_answer(struct kiosk *k, int key)
     return 0;
 }
 
-int64_t kiosk_idle_left(const struct kiosk *k, int busy, int64_t now_ms)
+int64_t kiosk_idle_left(const struct kiosk *k, int has_customer, int64_t now_ms)
 {
     int64_t left;
 
-    if (k->idle_ms <= 0 || !busy)
+    if (k->idle_ms <= 0 || !has_customer)
         return -1;
     left = k->last_key_ms + k->idle_ms - now_ms;
     return left > 0 ? left : 0;

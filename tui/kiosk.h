@@ -38,8 +38,10 @@ int kiosk_ask(struct kiosk *k);
 int kiosk_answer(struct kiosk *k, int key);
 
 /* Milliseconds until the idle timer runs out, 0 when it has, -1 when it
- * is off or there is nothing to wipe (busy is 0). */
-int64_t kiosk_idle_left(const struct kiosk *k, int busy, int64_t now_ms);
+ * is off or there is nothing to wipe (has_customer is 0: no customer's
+ * data on screen). */
+int64_t kiosk_idle_left(const struct kiosk *k, int has_customer,
+                        int64_t now_ms);
 
 /* The timer ran out and the screen was wiped: drops the question and
  * starts the timer again. */

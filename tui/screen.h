@@ -75,7 +75,7 @@ long long screen_clock(const struct flow_view *v, int64_t now_ms);
  * without some other event. */
 int screen_wake_ms(const struct flow_view *v, int64_t now_ms);
 
-/* Helpers shared with the waiting screen. */
+/* Helpers shared with the waiting screen and the data check's screens. */
 char screen_spinner(int64_t now_ms);
 int screen_countdown_s(const struct flow_view *v, int64_t now_ms);
 /* 1 while a check (or the link state query after it) is under way:
