@@ -717,7 +717,13 @@ int flow_personal_info(struct flow *f, const struct flow_person *p,
     unsigned sent = 0;
     char *body;
 
-    if ((s != FLOW_LINKED && s != FLOW_ALREADY_LINKED) || f->view.busy)
+    /* From a result, the agent sends corrected data for the same
+     * customer, whose outcome stays the one before the first check. */
+    if (s == FLOW_PERSON_RESULT)
+        s = f->view.person_from;
+    else if (s != FLOW_LINKED && s != FLOW_ALREADY_LINKED)
+        return -1;
+    if (f->view.busy)
         return -1;
     body = persondata_body(&f->cfg, f->inn, p, &sent);
     if (!body)

@@ -154,8 +154,9 @@ int flow_refresh(struct flow *f, int64_t now_ms);
  * for a new request. */
 int flow_retry(struct flow *f, int64_t now_ms);
 
-/* Linked or already linked screen: checks the customer's data against
- * the tax service's records. -1 and nothing sent in any other state,
+/* Linked or already linked screen, or the result of an earlier data
+ * check (corrected data): checks the customer's data against the tax
+ * service's records. -1 and nothing sent in any other state,
  * while busy, or when last, first or phone is empty or the data is not
  * valid UTF-8. The request is kept, wiped on reset, for flow_retry() on
  * the result screen after a fault. */

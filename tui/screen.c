@@ -522,7 +522,8 @@ static const struct screen_kind screen_kinds[] = {
     [FLOW_PERSON_CHECKING] = {screen_draw_person_checking, screen_key_none,
                               N_("Please wait")},
     [FLOW_PERSON_RESULT] = {screen_draw_person_result, screen_key_linked,
-                            N_("Any key: next customer")},
+                            N_("D correct the data   "
+                               "Any other key: next customer")},
 };
 
 static const struct screen_kind screen_form_kind = {
@@ -535,7 +536,8 @@ static const struct screen_kind screen_consent_small_kind = {
 static int screen_form_open(const struct screen *s, const struct flow_view *v)
 {
     return s->form.open &&
-           (v->state == FLOW_LINKED || v->state == FLOW_ALREADY_LINKED);
+           (v->state == FLOW_LINKED || v->state == FLOW_ALREADY_LINKED ||
+            v->state == FLOW_PERSON_RESULT);
 }
 
 static enum screen_action screen_form_key(struct screen *s, int key)

@@ -1379,6 +1379,29 @@ static void test_person_results_per_field(void **state)
     rig_expect_none(r);
 }
 
+/* From a result, corrected data goes out for the same customer, and the
+ * outcome before the first data check is kept. */
+static void test_person_again_from_result(void **state)
+{
+    struct rig *r = *state;
+    const struct flow_view *v = flow_view(r->f);
+
+    to_already_linked(r);
+    flow_personal_info(r->f, &person_ivanov, r->now);
+    rig_expect(r, API_PERSONAL_INFO);
+    answer_matches(r, 1, 0);
+    assert_int_equal(v->state, FLOW_PERSON_RESULT);
+
+    assert_int_equal(flow_personal_info(r->f, &person_ivanov, r->now), 0);
+    rig_expect(r, API_PERSONAL_INFO);
+    assert_int_equal(v->state, FLOW_PERSON_CHECKING);
+    answer_matches(r, 1, 1);
+    assert_int_equal(v->state, FLOW_PERSON_RESULT);
+    assert_int_equal(v->person_from, FLOW_ALREADY_LINKED);
+    assert_int_equal(v->person[FLOW_FIELD_PHONE], FLOW_MATCH_YES);
+    assert_int_equal(r->sent[API_PERSONAL_INFO], 2);
+}
+
 static void test_person_listed_mismatches(void **state)
 {
     struct rig *r = *state;
@@ -1541,6 +1564,7 @@ int main(void)
         T(test_state_names),
         T(test_person_one_request_per_submit),
         T(test_person_results_per_field),
+        T(test_person_again_from_result),
         T(test_person_listed_mismatches),
         T(test_person_fault_then_retry),
         T(test_person_refused_elsewhere),
