@@ -200,45 +200,37 @@ static int config_has_ctrl(const char *s)
     return 0;
 }
 
-/* The URL's host as libcurl reads it, which is the host libcurl will
- * connect to (a bracketed IPv6 address keeps its brackets). 0, or
- * CONFIG_URL_BAD when it is no http:// or https:// URL with a host, or
- * CONFIG_URL_NOMEM. */
-#define CONFIG_URL_BAD (-1)
-#define CONFIG_URL_NOMEM (-2)
-
-static int config_url_host(const char *url, char *host, size_t len)
-{
-    CURLU *u = curl_url();
-    char *scheme = NULL, *h = NULL;
-    CURLUcode uc = CURLUE_OUT_OF_MEMORY;
-    int rc = CONFIG_URL_BAD;
-
-    if (u != NULL)
-        uc = curl_url_set(u, CURLUPART_URL, url, 0);
-    if (uc == CURLUE_OK)
-        uc = curl_url_get(u, CURLUPART_SCHEME, &scheme, 0);
-    if (uc == CURLUE_OK)
-        uc = curl_url_get(u, CURLUPART_HOST, &h, 0);
-
-    if (uc == CURLUE_OUT_OF_MEMORY) {
-        rc = CONFIG_URL_NOMEM;
-    } else if (uc == CURLUE_OK &&
-               (strcmp(scheme, "https") == 0 || strcmp(scheme, "http") == 0) &&
-               h[0] != '\0' && strcmp(h, "[]") != 0) {
-        snprintf(host, len, "%s", h);
-        rc = 0;
-    }
-
-    curl_free(scheme);
-    curl_free(h);
-    curl_url_cleanup(u);
-    return rc;
-}
-
 static int config_has_scheme(const char *url)
 {
     return strncmp(url, "https://", 8) == 0 || strncmp(url, "http://", 7) == 0;
+}
+
+/* The host of an http:// or https:// URL as libcurl reads it, which is
+ * the host libcurl will connect to (a bracketed IPv6 address keeps its
+ * brackets). CURLUE_OK, or why not: CURLUE_NO_HOST, CURLUE_OUT_OF_MEMORY,
+ * or what libcurl found wrong. A third slash after the scheme, which
+ * libcurl would skip, names no host. */
+static CURLUcode config_url_host(const char *url, char *host, size_t len)
+{
+    CURLU *u = NULL;
+    char *h = NULL;
+    CURLUcode uc = CURLUE_NO_HOST;
+
+    if (config_has_scheme(url) && strstr(url, "://")[3] != '/') {
+        u = curl_url();
+        uc = u != NULL ? curl_url_set(u, CURLUPART_URL, url, 0)
+                       : CURLUE_OUT_OF_MEMORY;
+    }
+    if (uc == CURLUE_OK)
+        uc = curl_url_get(u, CURLUPART_HOST, &h, 0);
+    if (uc == CURLUE_OK && (h[0] == '\0' || strcmp(h, "[]") == 0))
+        uc = CURLUE_NO_HOST;
+    if (uc == CURLUE_OK)
+        snprintf(host, len, "%s", h);
+
+    curl_free(h);
+    curl_url_cleanup(u);
+    return uc;
 }
 
 static int config_set_url(char *dst, const char *name, const char *value,
@@ -246,7 +238,7 @@ static int config_set_url(char *dst, const char *name, const char *value,
 {
     char host[CONFIG_STR];
     size_t n;
-    int rc;
+    CURLUcode uc;
 
     if (!config_has_scheme(value)) {
         err_set(err, errlen, "%s: must start with http:// or https://", name);
@@ -256,11 +248,12 @@ static int config_set_url(char *dst, const char *name, const char *value,
         err_set(err, errlen, "%s: a URL cannot contain spaces or '\\'", name);
         return -1;
     }
-    rc = config_url_host(value, host, sizeof(host));
-    if (rc != 0) {
+    uc = config_url_host(value, host, sizeof(host));
+    if (uc != CURLUE_OK) {
         err_set(err, errlen, "%s: %s", name,
-                rc == CONFIG_URL_NOMEM ? "out of memory"
-                                       : "the URL names no host");
+                uc == CURLUE_NO_HOST         ? "the URL names no host"
+                : uc == CURLUE_OUT_OF_MEMORY ? "out of memory"
+                                             : curl_url_strerror(uc));
         return -1;
     }
 
@@ -638,14 +631,14 @@ int config_load_file(struct config *c, const char *path, int required,
     return rc;
 }
 
-/* 1 for a loopback host, 0 for any other, CONFIG_URL_NOMEM. */
+/* 1 for a loopback host, 0 for any other, -1 when out of memory. */
 static int config_is_loopback(const char *url)
 {
     char host[CONFIG_STR];
-    int rc = config_url_host(url, host, sizeof(host));
+    CURLUcode uc = config_url_host(url, host, sizeof(host));
 
-    if (rc != 0)
-        return rc == CONFIG_URL_NOMEM ? rc : 0;
+    if (uc != CURLUE_OK)
+        return uc == CURLUE_OUT_OF_MEMORY ? -1 : 0;
     return strcasecmp(host, "localhost") == 0 ||
            strcmp(host, "127.0.0.1") == 0 || strcmp(host, "[::1]") == 0;
 }
@@ -693,7 +686,7 @@ int config_validate(const struct config *c, char *err, size_t errlen)
     if (strncmp(c->base_url, "https://", 8) != 0) {
         int loopback = config_is_loopback(c->base_url);
 
-        if (loopback == CONFIG_URL_NOMEM) {
+        if (loopback < 0) {
             err_set(err, errlen, "base_url: out of memory");
             return -1;
         }

@@ -187,9 +187,11 @@ static void test_set_urls(void **state)
     refused(f, "base_url", "demo.bank131.ru", "base_url: must start with");
     refused(f, "base_url", "ftp://demo.bank131.ru", "http:// or https://");
     refused(f, "base_url", "https://", "no host");
+    refused(f, "base_url", "https:///api", "no host");
     refused(f, "base_url", "https://:443/api", "no host");
     refused(f, "base_url", "https://user@/api", "no host");
-    refused(f, "base_url", "http://[]/", "no host");
+    refused(f, "base_url", "https://demo.bank131.ru:99999", "Port number");
+    refused(f, "base_url", "http://[::1/", "IPv6");
     refused(f, "base_url", "https://demo bank", "spaces");
     refused(f, "mytax_url", "lknpd.nalog.ru", "mytax_url: must start with");
     refused(f, "mytax_url", "", "must start with");
