@@ -18,7 +18,8 @@
 #define FLOW_SECRET_LEN 32
 #define FLOW_KEY_BYTES 16
 #define FLOW_BACKOFF_CAP_MS (5 * 60 * 1000)
-#define FLOW_CHECKS_OUT 8 /* resets while checks are still out */
+#define FLOW_CHECKS_OUT 8   /* resets while checks are still out */
+#define FLOW_TEXT_DIGITS 64 /* longest number in the bank's text compared */
 
 /* An npd/check sent and not yet answered, by its tag and keyed hash. */
 struct flow_out {
@@ -266,11 +267,45 @@ static void flow_mask_run(char *run, size_t n)
         run[i] = '*';
 }
 
-/* The bank's text may echo what it was sent: the INN, wherever it stands,
- * and any other run of 10 to 12 digits (an INN of a company, or an id
- * made of one) is shown masked, since the text reaches files. So is any
- * run of four or more digits found in the INN: the INN split in groups
- * ("7712 3456 7890"), or its start where the text was cut. */
+static int flow_is_digit(char c)
+{
+    return c >= '0' && c <= '9';
+}
+
+/* A separator inside a written number: "7712 3456", "77-12", "77.12". */
+static int flow_is_digit_sep(const char *s)
+{
+    return (s[0] == ' ' || s[0] == '-' || s[0] == '.') && flow_is_digit(s[1]);
+}
+
+/* Masks every digit of the number at s (digits with single separators
+ * between them) when its digits, four or more, are found in the INN: the
+ * INN in groups, or a part of it where the text was cut. Returns the
+ * number's length. */
+static size_t flow_mask_inn_part(const struct flow *f, char *s)
+{
+    char digits[FLOW_TEXT_DIGITS];
+    size_t n = 0, end = 0, len = strlen(f->inn);
+
+    while (flow_is_digit(s[end]) || (end > 0 && flow_is_digit_sep(s + end))) {
+        if (flow_is_digit(s[end]) && n < sizeof(digits))
+            digits[n++] = s[end];
+        end++;
+    }
+
+    if (n >= 4 && n < sizeof(digits) && len > 0 &&
+        memmem(f->inn, len, digits, n) != NULL)
+        for (size_t i = 0; i < end; i++)
+            if (flow_is_digit(s[i]))
+                s[i] = '*';
+    inn_wipe(digits, sizeof(digits));
+    return end;
+}
+
+/* The bank's text may echo what it was sent, and the text reaches files:
+ * the INN wherever it stands, any part of it of four digits or more, and
+ * any other run of 10 to 12 digits (an INN of a company, or an id made of
+ * one) is shown masked. */
 static void flow_mask_text(const struct flow *f, char *s)
 {
     size_t len = strlen(f->inn);
@@ -278,19 +313,14 @@ static void flow_mask_text(const struct flow *f, char *s)
 
     for (at = len ? strstr(s, f->inn) : NULL; at; at = strstr(at, f->inn))
         flow_mask_run(at, len);
-    inn_mask_runs(s);
 
-    for (size_t i = 0, run = 0;; i++) {
-        if (s[i] >= '0' && s[i] <= '9') {
-            run++;
-            continue;
-        }
-        if (run >= 4 && len > 0 && memmem(f->inn, len, s + i - run, run))
-            memset(s + i - run, '*', run);
-        run = 0;
-        if (!s[i])
-            break;
+    for (size_t i = 0; s[i] != '\0';) {
+        if (flow_is_digit(s[i]) && (i == 0 || !flow_is_digit(s[i - 1])))
+            i += flow_mask_inn_part(f, s + i);
+        else
+            i++;
     }
+    inn_mask_runs(s);
 }
 
 static void flow_copy_fault(struct flow *f, enum api_call call,

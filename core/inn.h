@@ -34,10 +34,11 @@ const char *inn_verdict_text(enum inn_verdict v);
  * replaced by '*' into out (size >= 13). Shorter input is masked whole. */
 void inn_mask(const char *inn, char out[INN_LEN + 1]);
 
-/* Masks, in place, every run of 10 to 12 digits in s (an INN, a
- * company's INN, or an id built from one) as inn_mask() would: first two
- * and last two digits kept. For text that may echo an INN on its way to
- * a file. */
+/* Masks, in place, every run of exactly 10 to 12 digits in s (an INN, a
+ * company's INN, or an id built from one), keeping its first two and
+ * last two digits. For text that may echo an INN on its way to a file,
+ * where the INN itself is not known; an INN inside a longer run of digits
+ * is left as it is. */
 void inn_mask_runs(char *s);
 
 /* Overwrites n bytes in a way the compiler may not drop. */

@@ -844,9 +844,9 @@ static void test_fault_text_masks_inn(void **state)
     assert_null(strstr(v->detail, INN_LINKABLE));
 }
 
-/* Parts of the INN are masked too: the INN in groups of four, and its
- * start where the bank's text was cut off; the code is masked as well.
- * Short numbers and numbers not found in the INN stay. */
+/* Parts of the INN are masked too: the INN in groups, and its start
+ * where the bank's text was cut off, whatever its length; the code is
+ * masked as well. Short numbers and numbers not found in the INN stay. */
 static void test_fault_text_masks_inn_parts(void **state)
 {
     struct rig *r = *state;
@@ -860,6 +860,21 @@ static void test_fault_text_masks_inn_parts(void **state)
     assert_string_equal(v->detail, "ИНН **** **** **** at 12:30, code 4711, "
                                    "cut ********");
     assert_string_equal(v->code, "bad_inn_50********40");
+
+    flow_reset(r->f);
+    flow_submit_inn(r->f, INN_LINKABLE, 40000);
+    rig_expect(r, API_CHECK);
+    answer_fault(r, API_FAULT_BANK, 500, "bad",
+                 "500 000 000 340; 50-00-00-00-03-40; 2026-12-04; "
+                 "cut 5000000003");
+    assert_string_equal(v->detail, "*** *** *** ***; **-**-**-**-**-**; "
+                                   "2026-12-04; cut **********");
+
+    flow_reset(r->f);
+    flow_submit_inn(r->f, INN_LINKABLE, 80000);
+    rig_expect(r, API_CHECK);
+    answer_fault(r, API_FAULT_BANK, 500, "bad", "cut 50000000034");
+    assert_string_equal(v->detail, "cut ***********");
 }
 
 static void test_one_link_per_consent(void **state)
