@@ -507,7 +507,7 @@ static int api_copy_id(const json_t *obj, const char *key, char *dst,
 static void api_parse_pending(enum api_call call, const json_t *root,
                               struct api_reply *out)
 {
-    if (call == API_TOKEN || call == API_LINK || call == API_PERSONAL_INFO) {
+    if (call != API_CHECK && call != API_STATUS && call != API_LINK_STATUS) {
         api_unexpected(out, "pending, where an answer was due");
         return;
     }
