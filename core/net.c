@@ -205,8 +205,9 @@ static int net_xfer_setup(struct net *n, struct net_xfer *x, const char *url,
     bad |= curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
     /* A name lookup that hangs must not hold up a timeout or a cancel:
      * libcurl would otherwise wait for its resolver thread to return,
-     * with the screen frozen for as long as the DNS server stays silent. */
-    bad |= curl_easy_setopt(e, CURLOPT_QUICK_EXIT, 1L);
+     * with the screen frozen for as long as the DNS server stays silent.
+     * A libcurl older than 7.87 lacks the option and keeps waiting. */
+    (void)curl_easy_setopt(e, CURLOPT_QUICK_EXIT, 1L);
     bad |= curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, 0L);
     bad |= curl_easy_setopt(e, CURLOPT_MAXFILESIZE_LARGE,
                             (curl_off_t)NET_BODY_MAX);

@@ -35,11 +35,12 @@ static volatile sig_atomic_t term_saved_ok;
 static char term_undo[256];
 static volatile sig_atomic_t term_undo_len;
 
-/* Every signal whose default would end the process without giving the
- * terminal back ends the loop instead, the timers and user signals too. */
+/* The signals a person, a script or a timer sends that would otherwise
+ * end the process with the terminal still in curses' modes end the loop
+ * instead. SIGPROF is left to profilers. */
 static const int term_ending[] = {SIGINT,    SIGTERM, SIGHUP,  SIGQUIT,
                                   SIGWINCH,  SIGUSR1, SIGUSR2, SIGALRM,
-                                  SIGVTALRM, SIGPROF, SIGXCPU};
+                                  SIGVTALRM, SIGXCPU};
 static const int term_fatal[] = {SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGABRT};
 
 void term_locale(void)
