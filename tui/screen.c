@@ -21,7 +21,7 @@
 #define SCREEN_MEASURE_ROWS 10000 /* a dry box's height: never full */
 #define SCREEN_CONSENT_MIN_W 30   /* narrower, the text is unreadable */
 #define SCREEN_CONSENT_W 78       /* the width asked for below that */
-#define SCREEN_CHROME_H 4         /* header, blank row, error line, footer */
+#define SCREEN_TALL 16 /* taller windows get a blank row under the header */
 
 typedef void screen_draw_fn(const struct screen *s, const struct flow_view *v,
                             int64_t now_ms, struct text_box *b);
@@ -77,7 +77,8 @@ screen_linef(struct text_box *b, const char *fmt, ...)
 /* The region between the header and the error line. */
 static struct text_box screen_body(void)
 {
-    struct text_box b = {LINES > 16 ? 2 : 1, 1, COLS - 2, LINES - 2, 0};
+    struct text_box b = {LINES > SCREEN_TALL ? 2 : 1, 1, COLS - 2, LINES - 2,
+                         0};
 
     if (COLS < 3) {
         b.x = 0;
@@ -332,18 +333,28 @@ static int screen_consent_fits(const struct screen *s)
            screen_consent_rows(s, b.w) <= text_left(&b);
 }
 
+/* The window height whose body (see screen_body()) holds rows: the
+ * header, the error line and the footer, and in a tall window the blank
+ * row under the header. */
+static int screen_lines_for(int rows)
+{
+    return rows + 3 <= SCREEN_TALL ? rows + 3 : rows + 4;
+}
+
 static void screen_draw_consent(const struct screen *s,
                                 const struct flow_view *v, int64_t now_ms,
                                 struct text_box *b)
 {
-    int w = b->w >= SCREEN_CONSENT_MIN_W ? b->w : SCREEN_CONSENT_W;
-    int need_h = screen_consent_rows(s, w) + SCREEN_CHROME_H;
+    int w, need_h;
 
     (void)now_ms;
     if (screen_consent_fits(s)) {
         screen_consent_text(s, v->inn_masked, b);
         return;
     }
+
+    w = b->w >= SCREEN_CONSENT_MIN_W ? b->w : SCREEN_CONSENT_W;
+    need_h = screen_lines_for(screen_consent_rows(s, w));
 
     attrset(term_attr(TERM_PAIR_ALERT));
     text_para(b, 0,

@@ -51,6 +51,8 @@ fits_at_asked_size()
     tm resize-window -t "$T_PANE" -x "$1" -y "$2"
     expect_gone "$NOTICE" 5
     expect_gone "Увеличьте окно до" 5
+    wait_for "$PRESS_Y" 2 || wait_for "Нажмите Y, если клиент согласен." 1 ||
+        fail "no Y prompt at ${1}x$2"
     note "asked for ${1}x$2: the text fits there, not one row less"
 }
 
@@ -96,6 +98,23 @@ expect "Waiting for the customer to confirm in My Tax" 15
     fail "$(log_count '/token') token requests, want 1"
 note "${T_COLS}x$T_ROWS: Y files the request once"
 
+send Escape
+expect_inn_screen 5
+quit_npdlink
+
+# SHORT: one permission, so the text fits a window of 16 rows or fewer,
+# which has no blank row under the header; the size asked for is exact
+# there too.
+printf 'permissions = INCOME_REGISTRATION\n' >"$T_DIR/one.conf"
+run_npdlink "--config '$T_DIR/one.conf'"
+submit_inn 500000000734
+expect "$PRESS_Y" 15
+tm resize-window -t "$T_PANE" -x 80 -y 8
+expect "$NOTICE" 5
+set -- $(asked_size)
+[ "${2:-99}" -le 16 ] || fail "asked for ${1}x$2, want 16 rows or fewer"
+fits_at_asked_size
+tm resize-window -t "$T_PANE" -x "$T_COLS" -y "$T_ROWS"
 send Escape
 expect_inn_screen 5
 quit_npdlink
