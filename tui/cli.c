@@ -348,9 +348,11 @@ static void cli_list_free(struct cli_list *l)
     memset(l, 0, sizeof(*l));
 }
 
-/* Every non-blank line of the file, trimmed. */
+/* Every non-blank line of the file, trimmed. The stream reads through a
+ * buffer of ours, wiped afterwards, since stdio frees its own unwiped. */
 static int cli_read_list(const char *path, struct cli_list *l)
 {
+    static char buf[BUFSIZ];
     FILE *in = strcmp(path, "-") == 0 ? stdin : fopen(path, "r");
     char *line = NULL, inn[CLI_LINE];
     size_t cap = 0;
@@ -361,6 +363,7 @@ static int cli_read_list(const char *path, struct cli_list *l)
         fprintf(stderr, "npdlink check: %s: %s\n", path, strerror(errno));
         return -1;
     }
+    setvbuf(in, buf, _IOFBF, sizeof(buf));
 
     while (rc == 0 && (len = getline(&line, &cap, in)) >= 0) {
         cli_trim(line, (size_t)len, inn, sizeof(inn));
@@ -378,6 +381,7 @@ static int cli_read_list(const char *path, struct cli_list *l)
     free(line);
     if (in != stdin)
         fclose(in);
+    inn_wipe(buf, sizeof(buf)); /* stdin is not read again after the list */
     return rc;
 }
 
