@@ -119,9 +119,11 @@ note "a lost session_end: said after the screen, exit status $last_status"
 
 # A file size limit reached: the write fails with EFBIG and is reported
 # like any other, instead of SIGXFSZ killing npdlink in curses' modes.
+# The file is named relative to the shell's directory ($T_DIR), so the
+# whole reason fits on the error line.
 head -c 10240 /dev/zero | tr '\0' x >"$T_DIR/full.jsonl"
-type_text "(ulimit -f 10; exec '$NPDLINK' --sandbox \
---audit-file '$T_DIR/full.jsonl')"
+type_text "(cd '$T_DIR' && ulimit -f 10 && exec '$NPDLINK' --sandbox \
+--audit-file full.jsonl)"
 send Enter
 expect_inn_screen 15
 submit_inn 500000000100
