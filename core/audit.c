@@ -102,10 +102,10 @@ static void audit_now(char *out, size_t len)
     snprintf(out + n, len - n, ".%03dZ", ms);
 }
 
-/* jansson takes only valid UTF-8; other bytes become '?' rather than
- * losing the whole event. */
 /* Every value goes out with its INN-like digit runs masked, whoever
- * built it: an id or a code from the bank may be made of the INN. */
+ * built it: an id or a code from the bank may be made of the INN. jansson
+ * takes only valid UTF-8; other bytes become '?' rather than losing the
+ * whole event. */
 static json_t *audit_string(const char *s)
 {
     char *copy = strdup(s);
