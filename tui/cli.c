@@ -90,18 +90,11 @@ struct cli_run {
 };
 
 static const struct option cli_options[] = {
+    MAIN_SETTINGS_OPTIONS,
     {"json", no_argument, NULL, 'j'},
     {"batch", required_argument, NULL, 'B'},
     {"format", required_argument, NULL, 'f'},
     {"output", required_argument, NULL, 'o'},
-    {"sandbox", no_argument, NULL, 'S'},
-    {"config", required_argument, NULL, 'c'},
-    {"base-url", required_argument, NULL, 'b'},
-    {"project-id", required_argument, NULL, 'p'},
-    {"key-file", required_argument, NULL, 'k'},
-    {"ca-file", required_argument, NULL, 'a'},
-    {"mytax-url", required_argument, NULL, 'm'},
-    {"audit-file", required_argument, NULL, 'A'},
     {"help", no_argument, NULL, 'h'},
     {NULL, 0, NULL, 0},
 };
@@ -176,20 +169,6 @@ static int cli_option(struct cli_args *a, int opt, const char *arg)
     return -1;
 }
 
-static int cli_flag(struct cli_args *a, int opt, const char *arg)
-{
-    for (size_t i = 0; cli_options[i].name != NULL; i++) {
-        if (cli_options[i].val != opt)
-            continue;
-        if (a->main.nflags >= MAIN_FLAGS)
-            return -1;
-        a->main.flags[a->main.nflags++] =
-            (struct main_flag){cli_options[i].name, main_key_of(opt), arg};
-        return 0;
-    }
-    return -1;
-}
-
 /* The output format from --json and --format, checked against the mode. */
 static int cli_format(struct cli_args *a)
 {
@@ -237,7 +216,7 @@ static int cli_parse(int argc, char **argv, struct cli_args *a)
             continue;
         if (main_key_of(opt) == NULL)
             return cli_bad_option(argv[optind - 1], opt == ':');
-        if (cli_flag(a, opt, optarg) < 0) {
+        if (main_flag_add(&a->main, cli_options, opt, optarg) < 0) {
             fputs("npdlink check: too many options\n", stderr);
             return CLI_USAGE;
         }

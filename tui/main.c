@@ -57,14 +57,7 @@ struct main_loop {
 };
 
 static const struct option main_options[] = {
-    {"sandbox", no_argument, NULL, 'S'},
-    {"config", required_argument, NULL, 'c'},
-    {"base-url", required_argument, NULL, 'b'},
-    {"project-id", required_argument, NULL, 'p'},
-    {"key-file", required_argument, NULL, 'k'},
-    {"ca-file", required_argument, NULL, 'a'},
-    {"mytax-url", required_argument, NULL, 'm'},
-    {"audit-file", required_argument, NULL, 'A'},
+    MAIN_SETTINGS_OPTIONS,
     {"qr-mode", required_argument, NULL, 'Q'},
     {"kiosk", no_argument, NULL, 'K'},
     {"print-config", no_argument, NULL, 'P'},
@@ -156,15 +149,16 @@ static void main_bad_option(const char *arg, int missing)
     fprintf(stderr, "%s", _("Try 'npdlink --help'.\n"));
 }
 
-static int main_flag_add(struct main_args *a, int opt, const char *arg)
+int main_flag_add(struct main_args *a, const struct option *opts, int opt,
+                  const char *arg)
 {
-    for (size_t i = 0; main_options[i].name != NULL; i++) {
-        if (main_options[i].val != opt)
+    for (size_t i = 0; opts[i].name != NULL; i++) {
+        if (opts[i].val != opt)
             continue;
         if (a->nflags >= MAIN_FLAGS)
             return -1;
         a->flags[a->nflags++] =
-            (struct main_flag){main_options[i].name, main_key_of(opt), arg};
+            (struct main_flag){opts[i].name, main_key_of(opt), arg};
         return 0;
     }
     return -1;
@@ -179,7 +173,8 @@ static int main_parse(int argc, char **argv, struct main_args *a)
     opterr = 0;
     while ((opt = getopt_long(argc, argv, ":hV", main_options, NULL)) != -1) {
         if (main_key_of(opt) != NULL) {
-            if (main_flag_add(a, opt, optarg ? optarg : "yes") < 0) {
+            if (main_flag_add(a, main_options, opt, optarg ? optarg : "yes") <
+                0) {
                 fprintf(stderr, "%s", _("npdlink: too many options\n"));
                 return MAIN_EXIT_USAGE;
             }

@@ -5,6 +5,7 @@
 #ifndef NPD_TUI_MAIN_H
 #define NPD_TUI_MAIN_H
 
+#include <getopt.h>
 #include <stddef.h>
 
 #include "config.h"
@@ -30,6 +31,27 @@ struct main_args {
     struct main_flag flags[MAIN_FLAGS];
     size_t nflags;
 };
+
+/* The options both front ends take for the settings, for the start of
+ * their getopt_long() tables. */
+/* One option a line, as in a table; the formatter would fold it. */
+/* clang-format off */
+#define MAIN_SETTINGS_OPTIONS                            \
+    {"sandbox", no_argument, NULL, 'S'},                 \
+    {"config", required_argument, NULL, 'c'},            \
+    {"base-url", required_argument, NULL, 'b'},          \
+    {"project-id", required_argument, NULL, 'p'},        \
+    {"key-file", required_argument, NULL, 'k'},          \
+    {"ca-file", required_argument, NULL, 'a'},           \
+    {"mytax-url", required_argument, NULL, 'm'},         \
+    {"audit-file", required_argument, NULL, 'A'}
+/* clang-format on */
+
+/* Records the flag whose getopt value is opt (named as in opts) to be
+ * applied after every settings file. -1 when opts has no such option or
+ * MAIN_FLAGS are taken. */
+int main_flag_add(struct main_args *a, const struct option *opts, int opt,
+                  const char *arg);
 
 /* The settings key of a flag's getopt value ('b' base_url, 'p'
  * project_id, 'k' key_file, 'a' ca_file, 'm' mytax_url, 'A' audit_file);
