@@ -455,6 +455,15 @@ static enum api_verdict api_code_verdict(enum api_call call, const char *code)
     return API_VERDICT_NONE;
 }
 
+/* The statuses under which an error code can be the bank's answer about
+ * the taxpayer: not a refusal of our request itself (401, 403, 407), a
+ * rate limit (429) or a failure (5xx). */
+static int api_status_can_answer(long http)
+{
+    return http >= 200 && http < 500 && http != 401 && http != 403 &&
+           http != 407 && http != 429;
+}
+
 static void api_parse_error(enum api_call call, long http, const json_t *root,
                             struct api_reply *out)
 {
@@ -463,8 +472,9 @@ static void api_parse_error(enum api_call call, long http, const json_t *root,
     size_t nconf = sizeof(api_config_codes) / sizeof(api_config_codes[0]);
     enum api_verdict v;
 
-    v = code != NULL && http >= 200 && http < 500 ? api_code_verdict(call, code)
-                                                  : API_VERDICT_NONE;
+    v = code != NULL && api_status_can_answer(http)
+            ? api_code_verdict(call, code)
+            : API_VERDICT_NONE;
     if (v != API_VERDICT_NONE) {
         out->result = API_RES_OK;
         out->verdict = v;
