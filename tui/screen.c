@@ -345,16 +345,19 @@ static void screen_draw_consent(const struct screen *s,
                                 const struct flow_view *v, int64_t now_ms,
                                 struct text_box *b)
 {
-    int w, need_h;
+    (void)now_ms;
+    screen_consent_text(s, v->inn_masked, b);
+}
+
+/* CONSENT in a window too small for its text: the size that shows it. */
+static void screen_draw_consent_small(const struct screen *s,
+                                      const struct flow_view *v, int64_t now_ms,
+                                      struct text_box *b)
+{
+    int w = b->w >= SCREEN_CONSENT_MIN_W ? b->w : SCREEN_CONSENT_W;
+    int need_h = screen_lines_for(screen_consent_rows(s, w));
 
     (void)now_ms;
-    if (screen_consent_fits(s)) {
-        screen_consent_text(s, v->inn_masked, b);
-        return;
-    }
-
-    w = b->w >= SCREEN_CONSENT_MIN_W ? b->w : SCREEN_CONSENT_W;
-    need_h = screen_lines_for(screen_consent_rows(s, w));
 
     attrset(term_attr(TERM_PAIR_ALERT));
     text_para(b, 0,
@@ -370,8 +373,18 @@ static void screen_draw_consent(const struct screen *s,
 
 static enum screen_action screen_key_consent(struct screen *s, int key)
 {
-    if ((key == 'y' || key == 'Y') && screen_consent_fits(s))
+    (void)s;
+    if (key == 'y' || key == 'Y')
         return SCREEN_AGREE;
+    if (key == 'n' || key == 'N' || key == SCREEN_ESC)
+        return SCREEN_RESET;
+    return SCREEN_NONE;
+}
+
+/* The customer agrees to what they could read: no Y here. */
+static enum screen_action screen_key_consent_small(struct screen *s, int key)
+{
+    (void)s;
     if (key == 'n' || key == 'N' || key == SCREEN_ESC)
         return SCREEN_RESET;
     return SCREEN_NONE;
@@ -540,9 +553,10 @@ static const struct screen_kind screen_kinds[] = {
 static const struct screen_kind screen_form_kind = {
     NULL, NULL, N_("Enter check   Tab next field   Esc back")};
 
-/* Consent in a window too small for its text: no Y in the footer. */
+/* Consent in a window too small for its text: no Y, in keys or footer. */
 static const struct screen_kind screen_consent_small_kind = {
-    screen_draw_consent, screen_key_consent, N_("N/Esc next customer")};
+    screen_draw_consent_small, screen_key_consent_small,
+    N_("N/Esc next customer")};
 
 static int screen_form_open(const struct screen *s, const struct flow_view *v)
 {
@@ -574,10 +588,15 @@ static int screen_person_retry(const struct flow_view *v, int key)
            (key == 'r' || key == 'R');
 }
 
-static const struct screen_kind *screen_kind_of(enum flow_state st)
+/* The screen for the state, as the window holds it now: drawing and keys
+ * both ask here, so what the agent can press is what is shown. */
+static const struct screen_kind *screen_kind_of(const struct screen *s,
+                                                enum flow_state st)
 {
     if ((size_t)st >= sizeof(screen_kinds) / sizeof(screen_kinds[0]))
         return &screen_kinds[FLOW_INN];
+    if (st == FLOW_CONSENT && !screen_consent_fits(s))
+        return &screen_consent_small_kind;
     return &screen_kinds[st];
 }
 
@@ -625,7 +644,7 @@ enum screen_action screen_key(struct screen *s, const struct flow_view *v,
         return screen_form_key(s, typed);
     if (screen_person_retry(v, key))
         return SCREEN_RETRY;
-    return screen_kind_of(v->state)->key(s, key);
+    return screen_kind_of(s, v->state)->key(s, key);
 }
 
 static void screen_submit(struct screen *s, struct flow *f, int64_t now_ms)
@@ -765,7 +784,7 @@ static void screen_footer(const struct screen *s, const struct screen_kind *k)
 void screen_draw(const struct screen *s, const struct flow_view *v,
                  int64_t now_ms)
 {
-    const struct screen_kind *k = screen_kind_of(v->state);
+    const struct screen_kind *k = screen_kind_of(s, v->state);
     struct text_box body = screen_body();
 
     erase();
@@ -774,8 +793,6 @@ void screen_draw(const struct screen *s, const struct flow_view *v,
         k = &screen_form_kind;
         person_draw_form(&s->form, &body);
     } else {
-        if (v->state == FLOW_CONSENT && !screen_consent_fits(s))
-            k = &screen_consent_small_kind;
         k->draw(s, v, now_ms, &body);
     }
     attrset(A_NORMAL);
